@@ -1,0 +1,17 @@
+import type { EnvReader } from '../env-reader.js';
+
+/** The research API's feature flags and limits. */
+export function readApi(r: EnvReader) {
+  const pageDefault = r.int('PAGE_DEFAULT', { default: '50', min: 1, doc: 'search: results per page when limit is not given.' });
+  const pageMax = r.int('PAGE_MAX', { default: '500', min: 1, doc: 'search: largest limit accepted.' });
+  if (pageDefault > pageMax) r.problems.push({ env: 'PAGE_DEFAULT', got: String(pageDefault), expects: `at most PAGE_MAX (${pageMax})` });
+  return {
+    pageDefault,
+    pageMax,
+    rowLimitEnabled: r.bool('ROW_LIMIT_ENABLED', { default: 'true', doc: 'export: stop at ROW_LIMIT rows (and say so in a header).' }),
+    rowLimit: r.int('ROW_LIMIT', { default: '1000', min: 1, doc: 'export: the row limit when ROW_LIMIT_ENABLED.' }),
+    corsOrigins: r.list('CORS_ORIGINS', { default: '*', doc: 'Origins allowed to call the API from a browser (* for any).' }),
+    queryTimeoutMs: r.int('QUERY_TIMEOUT_MS', { default: '15000', min: 100, doc: 'A query running longer is interrupted with a 503.' }),
+    handleResolverUrl: r.optionalUrl('HANDLE_RESOLVER_URL', { schemes: ['http', 'https'], doc: 'Service answering com.atproto.identity.resolveHandle for handles not in identities (unset: none).' }),
+  };
+}
