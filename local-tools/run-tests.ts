@@ -4,13 +4,24 @@
  * e.g. `npm test -- tests/unit/config.test.ts`.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const tapBin = path.join(path.dirname(require.resolve('tap/package.json')), 'dist/esm/run.mjs');
 
-const child = spawn(process.execPath, [tapBin, ...process.argv.slice(2)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** `npm test -- tests/api` means every test file under that folder (tap itself wants files). */
+function expand(arg: string): string[] {
+  if (arg.startsWith('-') || !existsSync(arg) || !statSync(arg).isDirectory()) return [arg];
+  return readdirSync(arg, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(arg, f))
+    .sort();
+}
+
+const args = process.argv.slice(2).flatMap(expand);
+const child = spawn(process.execPath, [tapBin, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
 let summary = '';
 let tail = '';
 child.stdout.on('data', (chunk: Buffer) => {
