@@ -1,0 +1,79 @@
+/**
+ * Every table of the Parquet tree, defined once: columns (DuckDB type, description), the SQL projection
+ * from raw events, dedupe and sort keys. The flush, compaction, the API's field lists, the OpenAPI
+ * document and the README schema all read these definitions.
+ */
+import { sqlIdent } from '../duckdb.js';
+import { blocks, follows, likes, reposts } from './graph.js';
+import { accounts, deletes, identities, profiles, records } from './other.js';
+import { postFeatures } from './post-features.js';
+import { posts } from './posts.js';
+import { TABLE_NAMES, type ColumnDef, type TableDef, type TableName } from './types.js';
+
+export { COLLECTIONS, CREATED_AT_RANGE, EVENT_COLUMNS } from './events.js';
+export { TABLE_NAMES, type ColumnDef, type ColumnType, type FeatureRange, type TableDef, type TableName } from './types.js';
+
+/** All tables by name. */
+export const TABLES: Readonly<Record<TableName, TableDef>> = {
+  posts,
+  likes,
+  reposts,
+  follows,
+  blocks,
+  profiles,
+  records,
+  deletes,
+  identities,
+  accounts,
+  post_features: postFeatures,
+};
+
+/** Tables the flush writes from the stream, in TABLE_NAMES order. */
+export const FIREHOSE_TABLES: readonly TableDef[] = TABLE_NAMES.map((n) => TABLES[n]).filter((t) => t.source === 'firehose');
+
+export function isTableName(name: string): name is TableName {
+  return (TABLE_NAMES as readonly string[]).includes(name);
+}
+
+/** The definition of `name`; throws on an unknown name (a programming error, not user input). */
+export function getTable(name: TableName): TableDef {
+  const t = TABLES[name];
+  if (!t) throw new Error(`unknown table ${String(name)}`);
+  return t;
+}
+
+/** The column definition, or undefined when the table has no such column. */
+export function getColumn(table: TableName, column: string): ColumnDef | undefined {
+  return TABLES[table].columns.find((c) => c.name === column);
+}
+
+export function columnNames(table: TableName): string[] {
+  return TABLES[table].columns.map((c) => c.name);
+}
+
+/** The post_features score columns (range [0, 1]): the API's feature_filters and enrich validation use them. */
+export const FEATURE_COLUMNS: readonly ColumnDef[] = postFeatures.columns.filter((c) => c.feature !== undefined);
+
+/**
+ * `SELECT <columns> FROM <from> WHERE <table filter>`: the table's rows from an `events` relation
+ * (EVENT_COLUMNS). `extra` adds expressions after the table's columns (e.g. the partition hour).
+ */
+export function projectionSql(table: TableDef, from = 'events', extra: string[] = []): string {
+  if (table.source !== 'firehose' || !table.where) throw new Error(`table ${table.name} is not projected from events`);
+  const cols = table.columns.map((c) => {
+    if (!c.sql) throw new Error(`column ${table.name}.${c.name} has no projection`);
+    return `CAST(${c.sql} AS ${c.type}) AS ${sqlIdent(c.name)}`;
+  });
+  return `SELECT ${[...cols, ...extra].join(', ')} FROM ${from} WHERE ${table.where}`;
+}
+
+/** `CREATE TABLE name (col TYPE, …)`: an empty table with the table's exact schema. */
+export function createTableSql(table: TableDef, name: string = table.name, opts: { temp?: boolean } = {}): string {
+  const cols = table.columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ');
+  return `CREATE ${opts.temp ? 'TEMP ' : ''}TABLE ${sqlIdent(name)} (${cols})`;
+}
+
+/** `ORDER BY` list of the table's sort key (quoted). */
+export function sortKeySql(table: TableDef): string {
+  return table.sortKey.map(sqlIdent).join(', ');
+}
