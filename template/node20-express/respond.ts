@@ -47,8 +47,15 @@ export async function sendResult(res: Response, value: unknown): Promise<void> {
 export class StreamStartError extends Error {}
 
 async function sendStream(res: Response, source: Readable | AsyncIterable<Chunk>): Promise<void> {
-  const it = (source as AsyncIterable<Chunk>)[Symbol.asyncIterator]();
-  // Pull the first chunk before committing to a 200: a query that fails at once becomes a JSON error.
+  // Wait for the first chunk before committing to a 200: a query that fails at once becomes a JSON error.
+  if (source instanceof Readable) {
+    await firstReadable(source);
+    setDefaultType(res, 'application/octet-stream');
+    // pipeline honours back-pressure, ends the response, and destroys the source if the client leaves.
+    await pipeline(source, res);
+    return;
+  }
+  const it = source[Symbol.asyncIterator]();
   let first: IteratorResult<Chunk>;
   try {
     first = await it.next();
@@ -65,10 +72,28 @@ async function sendStream(res: Response, source: Readable | AsyncIterable<Chunk>
         yield next.value;
       }
     } finally {
-      // Client gone or pipeline failed: stop the producer (destroys a Readable, finishes a generator).
+      // Client gone or pipeline failed: let the producer clean up (a generator's finally blocks run).
       await it.return?.();
     }
   }
-  // pipeline waits for 'drain' on every full write (back-pressure) and ends the response.
   await pipeline(rest(), res);
+}
+
+/** Resolves once `source` has data or has ended; rejects with StreamStartError if it fails first. */
+function firstReadable(source: Readable): Promise<void> {
+  if (source.readableLength > 0 || source.readableEnded) return Promise.resolve();
+  if (source.errored) return Promise.reject(new StreamStartError('stream failed before its first chunk', { cause: source.errored }));
+  return new Promise((resolve, reject) => {
+    const done = (err?: Error) => {
+      source.off('readable', onReadable);
+      source.off('end', onReadable);
+      source.off('error', done);
+      if (err) reject(new StreamStartError('stream failed before its first chunk', { cause: err }));
+      else resolve();
+    };
+    const onReadable = () => done();
+    source.once('readable', onReadable);
+    source.once('end', onReadable);
+    source.once('error', done);
+  });
 }
