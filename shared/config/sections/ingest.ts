@@ -19,5 +19,8 @@ export function readIngest(r: EnvReader) {
     reconnectMaxMs: r.int('RECONNECT_MAX_MS', { default: '30000', min: 100, doc: 'Cap on the reconnect delay.' }),
     pipelineMax: r.int('INGEST_PIPELINE_MAX', { default: '1000', min: 1, doc: 'Most events sent to Redis in one pipelined write.' }),
     httpPort: r.int('INGEST_HTTP_PORT', { default: '9102', min: 0, max: 65535, doc: 'Port of the daemon\'s /healthz and /metrics.' }),
+    gapToleranceMs: r.int('INGEST_GAP_TOLERANCE_MS', { default: '1000', min: 0, doc: 'Slack before a late first event after a reconnect counts as a gap (beyond the rewind).' }),
+    statsIntervalMs: r.int('INGEST_STATS_MS', { default: '10000', min: 100, doc: 'How often the daemon logs its stats line.' }),
+    shutdownTimeoutMs: r.int('INGEST_SHUTDOWN_MS', { default: '10000', min: 100, doc: 'Longest wait for buffered events to reach Redis on SIGTERM.' }),
   };
 }

@@ -1,0 +1,147 @@
+/**
+ * Test helpers for the ingest daemon: synthetic events with known time_us, a daemon child process,
+ * a private Redis server with a memory limit, and stream readers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import { waitFor } from '../helpers/env.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ROOT = path.resolve(here, '../..');
+const FIXTURE = path.join(here, 'fixtures/jetstream-real-152.jsonl');
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+/** The real captured events (copied from ../shared/fixtures). */
+export function realEvents(): string[] {
+  return readFileSync(FIXTURE, 'utf8').split('\n').filter((l) => l.trim() !== '');
+}
+
+/** `n` real-shaped events (cycling the captured ones) with time_us = startUs + i * stepUs, so each is unique. */
+export function syntheticEvents(n: number, startUs = 1_783_175_000_000_000, stepUs = 1000): string[] {
+  const real = realEvents();
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const line = real[i % real.length]!;
+    out.push(line.replace(/"time_us":\d+/, `"time_us":${startUs + i * stepUs}`));
+  }
+  return out;
+}
+
+export function timeOf(line: string): number {
+  return (JSON.parse(line) as { time_us: number }).time_us;
+}
+
+/** Every entry of a stream: id and the time_us of field `e`. */
+export async function streamEntries(redis: Redis, key: string): Promise<{ id: string; e: string; timeUs: number }[]> {
+  const out: { id: string; e: string; timeUs: number }[] = [];
+  let start = '-';
+  for (;;) {
+    const page = await redis.xrange(key, start, '+', 'COUNT', 5000);
+    for (const [id, fields] of page) {
+      const e = fields[fields.indexOf('e') + 1]!;
+      out.push({ id, e, timeUs: timeOf(e) });
+    }
+    if (page.length < 5000) return out;
+    start = '(' + page[page.length - 1]![0];
+  }
+}
+
+export interface DaemonProcess {
+  proc: ChildProcess;
+  logs: string[];
+  /** Port of /healthz and /metrics, once listening. */
+  port: () => Promise<number>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Runs `node --import tsx ingest-daemon/main.ts` with `env`; killed at teardown if still running. */
+export function spawnDaemon(t: Teardown, env: Record<string, string>): DaemonProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'ingest-daemon/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INGEST_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const logs: string[] = [];
+  let tail = '';
+  proc.stderr!.on('data', (chunk: Buffer) => {
+    const lines = (tail + chunk.toString('utf8')).split('\n');
+    tail = lines.pop() ?? '';
+    logs.push(...lines);
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.on('exit', (code, signal) => resolve({ code, signal }));
+  });
+  t.teardown(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  });
+  return {
+    proc,
+    logs,
+    exited,
+    port: () =>
+      waitFor('daemon http port', () => {
+        for (const l of logs) {
+          if (l.includes('"http listening"')) return (JSON.parse(l) as { port: number }).port;
+        }
+        return undefined;
+      }, 20_000),
+  };
+}
+
+/** A free TCP port on 127.0.0.1 (for a private redis-server). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a throwaway redis-server (never touches the shared one); stopped at teardown. */
+export async function startPrivateRedis(t: Teardown, args: string[]): Promise<{ url: string; redis: Redis }> {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const url = `redis://127.0.0.1:${port}`;
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', () => undefined);
+  t.teardown(async () => {
+    redis.disconnect();
+    proc.kill('SIGKILL');
+    await exited;
+  });
+  await waitFor('private redis', async () => {
+    if (redis.status !== 'ready') await redis.connect().catch(() => undefined);
+    return (await redis.ping()) === 'PONG';
+  }, 10_000);
+  return { url, redis };
+}
+
+/** Fetches a daemon URL and returns status and text. */
+export async function get(url: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url);
+  return { status: res.status, text: await res.text() };
+}
+
+/** The value of one Prometheus sample line (`name{labels} value`), or undefined. */
+export function metricValue(text: string, sample: string): number | undefined {
+  for (const line of text.split('\n')) {
+    if (line.startsWith(sample + ' ')) return Number(line.slice(sample.length + 1));
+  }
+  return undefined;
+}
