@@ -37,7 +37,8 @@ export interface ReplayServer {
   close(): Promise<void>;
   /** Closes every client socket abruptly from the server side (no close frame), as a network drop would. */
   dropConnections(): void;
-  stats(): { clients: number; sent: number };
+  /** `sent` counts events over all clients; `atEnd` counts clients that have had the whole replay and now idle. */
+  stats(): { clients: number; sent: number; atEnd: number };
 }
 
 const PING_INTERVAL_MS = 30_000;
@@ -140,7 +141,9 @@ export async function startReplayServer(opts: ReplayServerOptions): Promise<Repl
   }
 
   function stats() {
-    return { clients: sessions.size, sent };
+    let atEnd = 0;
+    for (const s of sessions.values()) if (s.atEnd) atEnd++;
+    return { clients: sessions.size, sent, atEnd };
   }
 
   let lastSent = 0;

@@ -40,6 +40,8 @@ export function loopStart(cursor: number | undefined, first: number, last: numbe
 
 export class Session {
   sent = 0;
+  /** True once a non-looping client has been sent everything it will get (it then idles). */
+  atEnd = false;
   private filters: Filters;
   private helloPending: boolean;
   private closed = false;
@@ -168,7 +170,9 @@ export class Session {
       pass++;
       from = undefined;
     }
-    if (!this.closed) this.deps.log.info({ client: this.id, sent: this.sent }, 'client reached the end of the replay; idling like a live tail');
+    if (this.closed) return;
+    this.atEnd = true;
+    this.deps.log.info({ client: this.id, sent: this.sent }, 'client reached the end of the replay; idling like a live tail');
   }
 
   private async pause(ms: number): Promise<void> {
