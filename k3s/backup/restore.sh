@@ -1,0 +1,34 @@
+#!/bin/sh
+# Restores the newest (or SNAPSHOT=<id>) snapshot of BACKUP_TAG into RESTORE_TO. restic keeps the
+# absolute paths it saved, so the saved folder SOURCE_PATH (one of the backup's BACKUP_PATHS) is
+# restored into a scratch folder and its contents moved into RESTORE_TO.
+# Stop the writers first (k3s/README.md "Restore"): restore into an empty or fresh folder.
+#
+# Environment: RESTIC_REPOSITORY, RESTIC_PASSWORD(_FILE), cloud keys as for backup.sh, plus
+#   BACKUP_TAG     parquet | redis
+#   SOURCE_PATH    the folder as it was backed up, e.g. /data (Parquet) or /redis/appendonlydir
+#   RESTORE_TO     where its contents go (created if missing)
+#   SNAPSHOT       snapshot id (default: latest); BACKUP_HOST as for backup.sh
+set -eu
+
+: "${RESTIC_REPOSITORY:?RESTIC_REPOSITORY is not set}"
+: "${BACKUP_TAG:?BACKUP_TAG is not set}"
+: "${SOURCE_PATH:?SOURCE_PATH is not set}"
+: "${RESTORE_TO:?RESTORE_TO is not set}"
+BACKUP_HOST="${BACKUP_HOST:-bsky}"
+
+set --
+if [ -n "${SFTP_COMMAND:-}" ]; then set -- -o "sftp.command=${SFTP_COMMAND}"; fi
+
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/restore.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+
+restic "$@" restore "${SNAPSHOT:-latest}" --host "$BACKUP_HOST" --tag "$BACKUP_TAG" \
+  --target "$scratch" --include "$SOURCE_PATH"
+if [ ! -d "$scratch$SOURCE_PATH" ]; then
+  echo "restore: $SOURCE_PATH is not in the snapshot" >&2
+  exit 1
+fi
+mkdir -p "$RESTORE_TO"
+cp -a "$scratch$SOURCE_PATH/." "$RESTORE_TO/"
+printf 'restored %s (%s, snapshot %s) into %s\n' "$SOURCE_PATH" "$BACKUP_TAG" "${SNAPSHOT:-latest}" "$RESTORE_TO" >&2
