@@ -13,5 +13,8 @@ export function readApi(r: EnvReader) {
     corsOrigins: r.list('CORS_ORIGINS', { default: '*', doc: 'Origins allowed to call the API from a browser (* for any).' }),
     queryTimeoutMs: r.int('QUERY_TIMEOUT_MS', { default: '15000', min: 100, doc: 'A query running longer is interrupted with a 503.' }),
     handleResolverUrl: r.optionalUrl('HANDLE_RESOLVER_URL', { schemes: ['http', 'https'], doc: 'Service answering com.atproto.identity.resolveHandle for handles not in identities (unset: none).' }),
+    handleCacheTtlS: r.int('HANDLE_CACHE_TTL_S', { default: '3600', min: 1, doc: 'How long a handle resolved through HANDLE_RESOLVER_URL stays cached in Redis (seconds).' }),
+    maxScanBytes: r.int('QUERY_MAX_SCAN_BYTES', { default: '50000000000', min: 0, doc: 'A query whose Parquet files total more than this many bytes is refused with a 400 query_too_large (0: no limit).' }),
+    indexSlackMinutes: r.int('QUERY_INDEX_SLACK_MINUTES', { default: '60', min: 0, max: 100000, doc: 'Partition pruning for `end`: posts indexed more than this long after their sort_at (backdated createdAt) may be missed by a range query ending before their indexing hour.' }),
   };
 }

@@ -1,0 +1,61 @@
+/**
+ * Runs one request's DuckDB work on its own connection with a time budget: when QUERY_TIMEOUT_MS passes
+ * (or the client goes away) the connection is interrupted (`connection.interrupt()`), DuckDB stops the
+ * query, and the caller gets a 503 `query_timeout` instead of a query that starves the others.
+ */
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { AppError, OverloadError } from '../errors.js';
+
+/** A connection plus the interrupt machinery; `close()` always, in a finally. */
+export class QueryScope {
+  private timer: NodeJS.Timeout | undefined;
+  private timedOut = false;
+  private aborted = false;
+  private readonly onAbort = () => {
+    this.aborted = true;
+    this.conn.interrupt();
+  };
+
+  private constructor(
+    readonly conn: DuckDBConnection,
+    private readonly timeoutMs: number,
+    private readonly signal?: AbortSignal,
+  ) {
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  static async open(db: DuckDBInstance, timeoutMs: number, signal?: AbortSignal): Promise<QueryScope> {
+    const conn = await db.connect();
+    return new QueryScope(conn, timeoutMs, signal);
+  }
+
+  /** Runs `fn` with the budget armed; an interrupt becomes a 503 query_timeout (or a client_closed error). */
+  async timed<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.signal?.aborted) throw new AppError('client_closed', 'the client closed the connection', 499);
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.conn.interrupt();
+    }, this.timeoutMs);
+    try {
+      return await fn(this.conn);
+    } catch (err) {
+      throw this.classify(err);
+    } finally {
+      clearTimeout(this.timer);
+    }
+  }
+
+  private classify(err: unknown): unknown {
+    if (this.timedOut) {
+      return new OverloadError('query_timeout', `the query ran longer than ${this.timeoutMs} ms and was stopped; narrow the filters (a shorter date range, a username, rarer words)`, 503, err);
+    }
+    if (this.aborted) return new AppError('client_closed', 'the client closed the connection', 499, { cause: err });
+    return err;
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+    this.signal?.removeEventListener('abort', this.onAbort);
+    this.conn.closeSync();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The research API's query functions (search, export, counts) over the Parquet tree, independent of
+ * HTTP: each takes the raw query parameters and returns what the handler sends. One DuckDB instance per
+ * process; one connection per request, interrupted on timeout.
+ */
+import type { DuckDBDataChunk, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/index.js';
+import { BadRequestError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { RedisKeys } from '../redis.js';
+import { encodeCursor, type Cursor } from './cursor.js';
+import { csvHeader, FEATURE_NAMES } from './fields.js';
+import type { ApiMetrics } from './metrics.js';
+import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, type ParseOptions } from './params.js';
+import { resolveUsername } from './resolve-user.js';
+import { QueryScope } from './runner.js';
+import { countsSql, exportSql, searchSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
+import { planSources } from './sources.js';
+import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
+
+export interface QueryApiDeps {
+  cfg: Config;
+  duckdb: DuckDBInstance;
+  redis: Redis;
+  keys: RedisKeys;
+  log: Logger;
+  metrics: ApiMetrics;
+}
+
+type RawQuery = Record<string, unknown>;
+
+/** What a query function hands back to its handler. */
+export interface ApiAnswer {
+  headers: Record<string, string>;
+  body: unknown;
+  rows: number;
+}
+
+/** Export row limits up to this many rows are read ahead in full, so the header can say whether the limit was hit. */
+const PREFETCH_MAX_ROWS = 100_000;
+/** Buckets counts fills with zeros at most (a longer series is returned sparse). */
+const MAX_FILLED_BUCKETS = 100_000;
+
+export interface CountsBucket {
+  start: string;
+  count: number;
+  scored?: number;
+  mean?: number | null;
+}
+
+export function createQueryApi(deps: QueryApiDeps) {
+  const { cfg } = deps;
+  const parseOpts: ParseOptions = { features: FEATURE_NAMES, pageDefault: cfg.api.pageDefault, pageMax: cfg.api.pageMax };
+
+  /** Lists the files, enforces the scan limit, resolves the username. Returns undefined when nothing can match. */
+  async function prepare(fn: string, scope: QueryScope, filters: Filters, cursor: Cursor | undefined, wholeFeatures: boolean): Promise<{ qf: QueryFilters; sources: Sources } | undefined> {
+    const plan = await planSources(filters, { parquetDir: cfg.storage.parquetDir, slackMinutes: cfg.api.indexSlackMinutes, cursor, wholeFeatures });
+    if (cfg.api.maxScanBytes > 0 && plan.bytes > cfg.api.maxScanBytes) {
+      throw new BadRequestError(
+        'query_too_large',
+        `the query would read ${plan.bytes} bytes of Parquet, more than the limit of ${cfg.api.maxScanBytes}; narrow it with start and end`,
+        filters.startUs === undefined ? 'start' : 'end',
+      );
+    }
+    deps.metrics.scanBytes.inc({ function: fn }, plan.bytes);
+    const qf: QueryFilters = { ...filters };
+    if (filters.username !== undefined) {
+      qf.authorDid = await scope.timed((conn) =>
+        resolveUsername(
+          { redis: deps.redis, keys: deps.keys, log: deps.log, resolverUrl: cfg.api.handleResolverUrl, cacheTtlS: cfg.api.handleCacheTtlS },
+          conn,
+          plan.sources.identities,
+          filters.username!,
+        ),
+      );
+    }
+    if (plan.sources.posts.length === 0) return undefined;
+    return { qf, sources: plan.sources };
+  }
+
+  async function open(signal?: AbortSignal): Promise<QueryScope> {
+    return QueryScope.open(deps.duckdb, cfg.api.queryTimeoutMs, signal);
+  }
+
+  /** search: one page of posts, newest (or oldest) first, as a JSON text. */
+  async function search(raw: RawQuery, signal?: AbortSignal): Promise<ApiAnswer> {
+    const started = performance.now();
+    const p = parseSearchParams(raw, parseOpts);
+    const scope = await open(signal);
+    try {
+      const prepared = await prepare('search', scope, p.filters, p.cursor, p.filters.features.length > 0);
+      let lines: string[] = [];
+      let next: string | null = null;
+      if (prepared) {
+        const q = searchSql(prepared.sources, prepared.qf, p.sort, p.limit + 1, p.cursor);
+        const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+        if (rows.length > p.limit) {
+          const last = rows[p.limit - 1]!;
+          next = encodeCursor({ sortAtUs: last[0] as bigint, uri: String(last[1]), sort: p.sort }, p.filters);
+          rows.length = p.limit;
+        }
+        lines = rows.map((r) => String(r[2]));
+      }
+      const took = Math.round(performance.now() - started);
+      const meta = JSON.stringify({ count: lines.length, next_cursor: next, took_ms: took });
+      return {
+        headers: { 'content-type': 'application/json; charset=utf-8', 'x-took-ms': String(took) },
+        body: `{"data":[${lines.join(',')}],"meta":${meta}}`,
+        rows: lines.length,
+      };
+    } finally {
+      scope.close();
+    }
+  }
+
+  /** counts: posts per UTC hour or day (zero buckets filled between the bounds), optionally with a feature's mean. */
+  async function counts(raw: RawQuery, signal?: AbortSignal): Promise<ApiAnswer> {
+    const started = performance.now();
+    const p = parseCountsParams(raw, parseOpts);
+    const scope = await open(signal);
+    try {
+      const prepared = await prepare('counts', scope, p.filters, undefined, p.filters.features.length > 0 || p.feature !== undefined);
+      const got = new Map<bigint, { n: number; scored: number; mean: number | null }>();
+      if (prepared) {
+        const q = countsSql(prepared.sources, prepared.qf, p.granularity, p.feature);
+        const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+        for (const r of rows) {
+          got.set(r[0] as bigint, { n: Number(r[1]), scored: Number(r[2] ?? 0), mean: r[3] === null || r[3] === undefined ? null : Number(r[3]) });
+        }
+      }
+      const width = p.granularity === 'hour' ? HOUR_US : DAY_US;
+      const keys = [...got.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const from = p.filters.startUs !== undefined ? floorMicros(p.filters.startUs, width) : keys[0];
+      const to = p.filters.endUs !== undefined ? floorMicros(p.filters.endUs - 1n, width) : keys[keys.length - 1];
+      let series = keys;
+      if (from !== undefined && to !== undefined && (to - from) / width < BigInt(MAX_FILLED_BUCKETS)) {
+        series = [];
+        for (let t = from; t <= to; t += width) series.push(t);
+      }
+      let total = 0;
+      const data: CountsBucket[] = series.map((t) => {
+        const g = got.get(t);
+        const bucket: CountsBucket = { start: microsToIso(t), count: g?.n ?? 0 };
+        if (p.feature !== undefined) {
+          bucket.scored = g?.scored ?? 0;
+          bucket.mean = g?.mean ?? null;
+        }
+        total += bucket.count;
+        return bucket;
+      });
+      const took = Math.round(performance.now() - started);
+      const meta: Record<string, unknown> = { total, granularity: p.granularity, took_ms: took };
+      if (p.feature !== undefined) meta.feature = p.feature;
+      return { headers: { 'x-took-ms': String(took) }, body: { data, meta }, rows: data.length };
+    } finally {
+      scope.close();
+    }
+  }
+
+  /**
+   * export: every matching post, streamed as CSV or NDJSON. With ROW_LIMIT_ENABLED the export stops at
+   * ROW_LIMIT rows and says so in `X-Row-Limit` / `X-Row-Limit-Reached`.
+   */
+  async function exportPosts(raw: RawQuery, signal?: AbortSignal): Promise<ApiAnswer & { body: AsyncIterable<string> }> {
+    const p = parseExportParams(raw, parseOpts);
+    const limit = cfg.api.rowLimitEnabled ? cfg.api.rowLimit : undefined;
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    const headers: Record<string, string> =
+      p.format === 'csv'
+        ? { 'content-type': 'text/csv; charset=utf-8; header=present', 'content-disposition': `attachment; filename="posts-${stamp}.csv"` }
+        : { 'content-type': 'application/x-ndjson; charset=utf-8', 'content-disposition': `attachment; filename="posts-${stamp}.ndjson"` };
+    if (limit !== undefined) headers['x-row-limit'] = String(limit);
+    const head = p.format === 'csv' ? csvHeader() : '';
+    const eol = p.format === 'csv' ? '\r\n' : '\n';
+    const rowsOf = (chunk: DuckDBDataChunk) => chunk.getColumnValues(0) as string[];
+
+    const scope = await open(signal);
+    let handedOver = false;
+    try {
+      const prepared = await prepare('export', scope, p.filters, undefined, p.filters.features.length > 0);
+      if (!prepared) {
+        if (limit !== undefined) headers['x-row-limit-reached'] = 'false';
+        return { headers, body: once(head), rows: 0 };
+      }
+      const prefetch = limit !== undefined && limit <= PREFETCH_MAX_ROWS;
+      const q: BuiltQuery = exportSql(prepared.sources, prepared.qf, p.sort, p.format, limit !== undefined ? limit + (prefetch ? 1 : 0) : undefined);
+      const result: DuckDBResult = await scope.timed((conn) => conn.stream(q.sql, q.values));
+      const first = await scope.timed(() => result.fetchChunk());
+
+      if (prefetch) {
+        // Bounded read-ahead (limit + 1 rows at most) decides the X-Row-Limit-Reached header.
+        const lines: string[] = [];
+        let chunk = first;
+        while (chunk && chunk.rowCount > 0) {
+          for (const l of rowsOf(chunk)) lines.push(l);
+          chunk = await scope.timed(() => result.fetchChunk());
+        }
+        const reached = lines.length > limit!;
+        if (reached) lines.length = limit!;
+        headers['x-row-limit-reached'] = String(reached);
+        return { headers, body: fromLines(head, lines, eol), rows: lines.length };
+      }
+
+      handedOver = true;
+      const counter = { rows: 0 };
+      const body = (async function* stream(): AsyncGenerator<string> {
+        try {
+          if (head) yield head;
+          let chunk = first;
+          while (chunk && chunk.rowCount > 0) {
+            const lines = rowsOf(chunk);
+            counter.rows += lines.length;
+            yield lines.join(eol) + eol;
+            chunk = await scope.timed(() => result.fetchChunk());
+          }
+        } finally {
+          deps.metrics.rows.inc({ function: 'export' }, counter.rows);
+          scope.close();
+        }
+      })();
+      return { headers, body, rows: -1 };
+    } finally {
+      if (!handedOver) scope.close();
+    }
+  }
+
+  return { search, counts, exportPosts };
+}
+
+export type QueryApi = ReturnType<typeof createQueryApi>;
+
+async function* once(text: string): AsyncGenerator<string> {
+  yield text;
+}
+
+/** Yields buffered lines in pieces of ~1000, so a large buffered export still flows with back-pressure. */
+async function* fromLines(head: string, lines: string[], eol: string): AsyncGenerator<string> {
+  yield head;
+  for (let i = 0; i < lines.length; i += 1000) yield lines.slice(i, i + 1000).join(eol) + eol;
+}

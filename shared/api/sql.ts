@@ -1,0 +1,198 @@
+/**
+ * Filters → DuckDB SQL. Every user value is a bound parameter (`$n`); the only identifiers spliced in
+ * are column names from our own table definitions (quoted) and feature names checked against them.
+ *
+ * The queries read posts, then: drop posts whose delete event arrived (`deletes`), keep one row per uri
+ * (duplicates from replays in not-yet-compacted batch files, or an updated post: the latest version
+ * among the matching rows wins), and join enrichment scores (`post_features`, the latest non-null
+ * value of each score per uri, across models).
+ */
+import { listValue, timestampTZValue, type DuckDBValue } from '@duckdb/node-api';
+import { sqlIdent } from '../duckdb.js';
+import { COLLECTIONS, FEATURE_COLUMNS, TABLES, type TableDef } from '../tables/index.js';
+import type { Cursor } from './cursor.js';
+import { POST_FIELDS, csvLineSql, jsonLineSql } from './fields.js';
+import type { Filters, SortOrder } from './params.js';
+import { exactPhrasePattern } from './text-match.js';
+
+/** Collects bound values and hands out their `$n` placeholders. */
+export class Binder {
+  readonly values: DuckDBValue[] = [];
+  bind(v: DuckDBValue): string {
+    this.values.push(v);
+    return `$${this.values.length}`;
+  }
+}
+
+/** The Parquet files each table contributes (from the catalog). */
+export interface Sources {
+  posts: string[];
+  deletes: string[];
+  postFeatures: string[];
+  identities: string[];
+}
+
+/** Filters after username resolution. */
+export interface QueryFilters extends Filters {
+  authorDid?: string;
+}
+
+/** A table scan over `files`, or an empty relation with the table's columns when there are none. */
+export function tableSql(b: Binder, table: TableDef, files: readonly string[]): string {
+  if (files.length === 0) {
+    return `(SELECT ${table.columns.map((c) => `NULL::${c.type} AS ${sqlIdent(c.name)}`).join(', ')} WHERE false)`;
+  }
+  return `read_parquet(${b.bind(listValue([...files]))}::VARCHAR[], union_by_name = true, hive_partitioning = false)`;
+}
+
+const POST_SOURCE_COLUMNS = ['uri', 'cid', 'author_did', 'indexed_at', 'sort_at'];
+
+function featuresCte(b: Binder, sources: Sources, restrictTo?: string): string {
+  const cols = FEATURE_COLUMNS.map((c) => {
+    const n = sqlIdent(c.name);
+    return `arg_max(${n}, scored_at) FILTER (WHERE ${n} IS NOT NULL) AS ${sqlIdent('f_' + c.name)}`;
+  });
+  const where = restrictTo ? `WHERE uri IN (SELECT uri FROM ${restrictTo})` : '';
+  return `SELECT uri, ${cols.join(', ')}, true AS f_scored FROM ${tableSql(b, TABLES.post_features, sources.postFeatures)} ${where} GROUP BY uri`;
+}
+
+const FEATURE_OUT = [...FEATURE_COLUMNS.map((c) => sqlIdent('f_' + c.name)), 'f_scored'];
+
+/** WHERE conditions on a posts row aliased `p`. */
+function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined): string[] {
+  const w: string[] = [];
+  if (f.text !== undefined) {
+    if (f.exact) {
+      const phrase = b.bind(f.text);
+      w.push(`contains(p.text, ${phrase})`, `regexp_matches(p.text, ${b.bind(exactPhrasePattern(f.text))})`);
+    } else {
+      w.push(`contains(lower(p.text), lower(${b.bind(f.text)}))`);
+    }
+  }
+  if (f.authorDid !== undefined) w.push(`p.author_did = ${b.bind(f.authorDid)}`);
+  if (f.startUs !== undefined) w.push(`p.sort_at >= ${b.bind(timestampTZValue(f.startUs))}`);
+  if (f.endUs !== undefined) w.push(`p.sort_at < ${b.bind(timestampTZValue(f.endUs))}`);
+  if (f.lang !== undefined) {
+    const lang = b.bind(f.lang);
+    // `en` also matches regional tags such as `en-US`.
+    w.push(`len(list_filter(p.langs, x -> lower(x) = ${lang} OR starts_with(lower(x), ${lang} || '-'))) > 0`);
+  }
+  if (f.hashtag !== undefined) w.push(`list_contains(list_transform(p.hashtags, x -> lower(x)), ${b.bind(f.hashtag)})`);
+  if (f.hasMedia !== undefined) w.push(`p.has_media = ${b.bind(f.hasMedia)}`);
+  if (f.isReply !== undefined) w.push(`(p.reply_parent_uri IS NOT NULL) = ${b.bind(f.isReply)}`);
+  if (cursor) {
+    const t = b.bind(timestampTZValue(cursor.sortAtUs));
+    const u = b.bind(cursor.uri);
+    // The plain range condition lets DuckDB skip row groups by their sort_at min/max.
+    if (cursor.sort === 'newest') w.push(`p.sort_at <= ${t}`, `(p.sort_at < ${t} OR p.uri < ${u})`);
+    else w.push(`p.sort_at >= ${t}`, `(p.sort_at > ${t} OR p.uri > ${u})`);
+  }
+  return w;
+}
+
+/**
+ * CTEs ending in `matched`: the posts satisfying every filter, not deleted, one row per uri, with the
+ * `columns` asked for (plus f_* score columns when feature filters are present).
+ */
+export function matchedCtes(b: Binder, sources: Sources, f: QueryFilters, columns: readonly string[], cursor?: Cursor): { ctes: string[]; hasFeatures: boolean } {
+  const cols = [...new Set([...POST_SOURCE_COLUMNS, ...columns])].map((c) => `p.${sqlIdent(c)}`);
+  const where = postConditions(b, f, cursor);
+  const ctes = [
+    `cand AS (SELECT ${cols.join(', ')} FROM ${tableSql(b, TABLES.posts, sources.posts)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    `del AS (SELECT uri, max(indexed_at) AS deleted_at FROM ${tableSql(b, TABLES.deletes, sources.deletes)} WHERE collection = ${b.bind(COLLECTIONS.post)} GROUP BY uri)`,
+  ];
+  const hasFeatures = f.features.length > 0;
+  let featJoin = '';
+  const featWhere: string[] = [];
+  if (hasFeatures) {
+    ctes.push(`feat AS (${featuresCte(b, sources)})`);
+    featJoin = 'JOIN feat f ON f.uri = c.uri';
+    for (const ff of f.features) {
+      if (!FEATURE_COLUMNS.some((c) => c.name === ff.feature)) throw new Error(`unchecked feature ${ff.feature}`);
+      featWhere.push(`f.${sqlIdent('f_' + ff.feature)} ${ff.op} ${b.bind(ff.value)}`);
+    }
+  }
+  ctes.push(
+    `matched AS (SELECT c.*${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} FROM cand c ${featJoin} ` +
+      `LEFT JOIN del d ON d.uri = c.uri WHERE (d.deleted_at IS NULL OR d.deleted_at < c.indexed_at)` +
+      `${featWhere.length ? ' AND ' + featWhere.join(' AND ') : ''} ` +
+      `QUALIFY row_number() OVER (PARTITION BY c.uri ORDER BY c.indexed_at DESC, c.cid DESC) = 1)`,
+  );
+  return { ctes, hasFeatures };
+}
+
+/** Source columns of posts the output needs (POST_FIELDS minus the computed author_handle). */
+const OUTPUT_SOURCE_COLUMNS = POST_FIELDS.filter((c) => c.name !== 'author_handle').map((c) => c.name);
+
+function orderSql(sort: SortOrder, r: string): string {
+  const dir = sort === 'newest' ? 'DESC' : 'ASC';
+  return `${r}.sort_at ${dir}, ${r}.uri ${dir}`;
+}
+
+/**
+ * Rows with author_handle and scores attached, from relation `page` (CTEs appended to `ctes`). With
+ * `restrict` (a materialised search page) only the page's uris and authors are looked up; an export
+ * joins whole tables instead, so its rows stream without being held.
+ */
+function decorate(b: Binder, sources: Sources, ctes: string[], hasFeatures: boolean, restrict: boolean): string {
+  if (!hasFeatures) ctes.push(`pfeat AS (${featuresCte(b, sources, restrict ? 'page' : undefined)})`);
+  ctes.push(
+    `handles AS (SELECT did, arg_max(handle, indexed_at) FILTER (WHERE handle IS NOT NULL) AS handle FROM ${tableSql(b, TABLES.identities, sources.identities)} ` +
+      `${restrict ? 'WHERE did IN (SELECT author_did FROM page) ' : ''}GROUP BY did)`,
+  );
+  const feats = hasFeatures ? '' : ', ' + FEATURE_OUT.map((x) => 'pf.' + x).join(', ');
+  return (
+    `SELECT page.*${feats}, h.handle AS author_handle FROM page ` +
+    `${hasFeatures ? '' : 'LEFT JOIN pfeat pf ON pf.uri = page.uri '}LEFT JOIN handles h ON h.did = page.author_did`
+  );
+}
+
+export interface BuiltQuery {
+  sql: string;
+  values: DuckDBValue[];
+}
+
+/** search: one page; columns `k_t` (sort_at µs), `k_u` (uri) and `line` (the post as JSON). */
+export function searchSql(sources: Sources, f: QueryFilters, sort: SortOrder, limit: number, cursor?: Cursor): BuiltQuery {
+  const b = new Binder();
+  const { ctes, hasFeatures } = matchedCtes(b, sources, f, OUTPUT_SOURCE_COLUMNS, cursor);
+  ctes.push(`page AS MATERIALIZED (SELECT * FROM matched m ORDER BY ${orderSql(sort, 'm')} LIMIT ${b.bind(limit)})`);
+  const rows = decorate(b, sources, ctes, hasFeatures, true);
+  const sql = `WITH ${ctes.join(',\n')}\nSELECT epoch_us(r.sort_at) AS k_t, r.uri AS k_u, ${jsonLineSql('r')} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`;
+  return { sql, values: b.values };
+}
+
+/** export: every matching row (at most `limit` when given) as one `line` column, CSV or JSON. */
+export function exportSql(sources: Sources, f: QueryFilters, sort: SortOrder, format: 'csv' | 'ndjson', limit?: number): BuiltQuery {
+  const b = new Binder();
+  const { ctes, hasFeatures } = matchedCtes(b, sources, f, OUTPUT_SOURCE_COLUMNS);
+  ctes.push(`page AS (SELECT * FROM matched m${limit !== undefined ? ` ORDER BY ${orderSql(sort, 'm')} LIMIT ${b.bind(limit)}` : ''})`);
+  const rows = decorate(b, sources, ctes, hasFeatures, false);
+  const line = format === 'csv' ? csvLineSql('r') : jsonLineSql('r');
+  return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
+}
+
+/**
+ * counts: `bucket_us`, `n` and, with `feature`, `scored` (posts with that score) and `mean` per UTC
+ * hour or day. Buckets are integer arithmetic on epoch µs, so no time-zone extension is involved.
+ */
+export function countsSql(sources: Sources, f: QueryFilters, granularity: 'hour' | 'day', feature?: string): BuiltQuery {
+  const b = new Binder();
+  const { ctes, hasFeatures } = matchedCtes(b, sources, f, []);
+  const width = granularity === 'hour' ? 3_600_000_000n : 86_400_000_000n;
+  const w = b.bind(width);
+  let select = `(epoch_us(m.sort_at) // ${w}) * ${w} AS bucket_us, count(*) AS n`;
+  let from = 'matched m';
+  if (feature !== undefined) {
+    if (!FEATURE_COLUMNS.some((c) => c.name === feature)) throw new Error(`unchecked feature ${feature}`);
+    const col = sqlIdent('f_' + feature);
+    if (hasFeatures) {
+      select += `, count(m.${col}) AS scored, avg(m.${col}) AS mean`;
+    } else {
+      ctes.push(`mfeat AS (${featuresCte(b, sources)})`);
+      from = 'matched m LEFT JOIN mfeat mf ON mf.uri = m.uri';
+      select += `, count(mf.${col}) AS scored, avg(mf.${col}) AS mean`;
+    }
+  }
+  return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${select} FROM ${from} GROUP BY ALL ORDER BY bucket_us`, values: b.values };
+}
