@@ -1,9 +1,17 @@
+import os from 'node:os';
 import type { EnvReader } from '../env-reader.js';
+
+/** Test-only places where the flush SIGKILLs itself (crash-safety tests); `none` in production. */
+export const FLUSH_CRASH_POINTS = ['none', 'before_write', 'between_files', 'after_rename_before_ack'] as const;
+export type FlushCrashPoint = (typeof FLUSH_CRASH_POINTS)[number];
 
 /** flush and compact: how much to convert per run and when an hour counts as closed. */
 export function readPipeline(r: EnvReader) {
   return {
-    flushBatchSize: r.int('FLUSH_BATCH_SIZE', { default: '500000', min: 1, doc: 'Most stream entries one flush run converts.' }),
+    flushBatchSize: r.int('FLUSH_BATCH_SIZE', { default: '500000', min: 1, doc: 'Most stream entries one flush batch converts (a run does up to FLUSH_MAX_BATCHES batches).' }),
+    flushMaxBatches: r.int('FLUSH_MAX_BATCHES', { default: '20', min: 1, doc: 'Most batches one flush run converts before it returns (the next cron run continues).' }),
+    flushConsumer: r.str('FLUSH_CONSUMER', { default: '', doc: 'Consumer name of this flush in the stream group (default: the host name, i.e. the pod).' }) || os.hostname(),
+    flushCrashAt: r.oneOf('FLUSH_CRASH_AT', FLUSH_CRASH_POINTS, { default: 'none', doc: 'TEST ONLY: the flush SIGKILLs itself at this point (crash-safety tests).' }),
     flushLockTtlMs: r.int('FLUSH_LOCK_TTL_MS', { default: '600000', min: 1000, doc: 'Lifetime of the flush lock (a crashed run frees it after this).' }),
     flushClaimIdleMs: r.int('FLUSH_CLAIM_IDLE_MS', { default: '120000', min: 0, doc: 'Pending entries idle this long are claimed from a dead consumer.' }),
     compactGraceMinutes: r.int('COMPACT_GRACE_MINUTES', { default: '15', min: 0, doc: 'An hour is compacted once it ended this many minutes ago.' }),

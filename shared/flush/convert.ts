@@ -1,0 +1,254 @@
+/**
+ * Converts one batch of raw Jetstream lines with DuckDB, in bulk: the lines go to a temporary file that
+ * DuckDB reads in one scan, the envelope is parsed once (json_transform) and checked in SQL, bad rows
+ * get a quarantine reason, replays inside the batch are dropped, and each table's projection
+ * (shared/tables) is materialised with its partition hour, ready to be written per hour.
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { open } from 'node:fs/promises';
+import { sqlIdent, sqlString } from '../duckdb.js';
+import { FIREHOSE_TABLES, projectionSql, type TableDef, type TableName } from '../tables/index.js';
+import type { QuarantinedEntry, QuarantineReason } from './quarantine.js';
+import type { StreamEntry } from './stream.js';
+
+/** The events we accept have time_us in [2020-01-01, 2100-01-01): anything else is not Jetstream's clock. */
+export const TIME_US_RANGE = { min: 1_577_836_800_000_000n, max: 4_102_444_800_000_000n } as const;
+/** Longer lines are quarantined in JS (DuckDB's CSV reader needs a line-size bound). */
+export const MAX_LINE_CHARS = 32 * 1024 * 1024;
+const SEP = '\x1e';
+const NEEDS_REWRITE = /[\n\r\x1e\0]/;
+
+/** The envelope read by json_transform; scalars stay JSON so their types can be checked exactly. */
+const ENVELOPE = JSON.stringify({
+  did: 'JSON',
+  time_us: 'JSON',
+  kind: 'JSON',
+  commit: { rev: 'JSON', operation: 'JSON', collection: 'JSON', rkey: 'JSON', cid: 'JSON', record: 'JSON' },
+  identity: 'JSON',
+  account: 'JSON',
+});
+
+/** A JSON scalar as VARCHAR when it is a JSON string, else NULL. */
+const str = (j: string) => `CASE WHEN json_type(${j}) = 'VARCHAR' THEN ${j}->>'$' END`;
+const isObject = (j: string) => `coalesce(starts_with(${j}::VARCHAR, '{'), false)`;
+
+export interface StagedBatch {
+  /** Entries that cannot be converted, with their reason (JS checks and SQL classification). */
+  quarantined: QuarantinedEntry[];
+  /** Valid entries dropped because an identical event came earlier in the batch. */
+  duplicates: number;
+  /** Rows per table and partition hour (hours since the epoch). */
+  outputs: TableOutput[];
+}
+
+export interface TableOutput {
+  table: TableName;
+  hourIndex: number;
+  rows: number;
+}
+
+/** Relation name of a table's converted rows inside the connection. */
+export function outputRelation(table: TableName): string {
+  return sqlIdent(`out_${table}`);
+}
+
+/** Writes `ord SEP id SEP line` rows for DuckDB; returns entries rejected before DuckDB sees them. */
+async function writeLines(entries: StreamEntry[], file: string): Promise<QuarantinedEntry[]> {
+  const rejected: QuarantinedEntry[] = [];
+  const fh = await open(file, 'w');
+  try {
+    let parts: string[] = [];
+    let size = 0;
+    for (let ord = 0; ord < entries.length; ord++) {
+      const { id, raw } = entries[ord]!;
+      if (raw === undefined) {
+        rejected.push({ stream_id: id, reason: 'missing_field_e', raw: null });
+        continue;
+      }
+      let line = raw;
+      if (line.length > MAX_LINE_CHARS) {
+        rejected.push({ stream_id: id, reason: 'invalid_json', detail: `line longer than ${MAX_LINE_CHARS} characters`, raw });
+        continue;
+      }
+      if (NEEDS_REWRITE.test(line)) {
+        // Line breaks or our separator can only be JSON whitespace or invalid text: re-serialise compactly.
+        try {
+          line = JSON.stringify(JSON.parse(line));
+        } catch (err) {
+          rejected.push({ stream_id: id, reason: 'invalid_json', detail: (err as Error).message, raw });
+          continue;
+        }
+      }
+      parts.push(`${ord}${SEP}${id}${SEP}${line}\n`);
+      size += line.length;
+      if (size > 4_000_000) {
+        await fh.write(parts.join(''));
+        parts = [];
+        size = 0;
+      }
+    }
+    if (parts.length) await fh.write(parts.join(''));
+  } finally {
+    await fh.close();
+  }
+  return rejected;
+}
+
+/** The SQL that loads the line file and classifies every row (reason NULL = valid). */
+function stageSql(file: string): string {
+  const c = (f: string) => `s."commit".${f}`;
+  const kind = str('s.kind');
+  const operation = str(c('operation'));
+  const timeUs = `TRY_CAST(s.time_us AS BIGINT)`;
+  return `
+CREATE OR REPLACE TEMP TABLE staged AS
+WITH src AS (
+  SELECT ord, id, line FROM read_csv(${sqlString(file)},
+    columns = {'ord': 'INTEGER', 'id': 'VARCHAR', 'line': 'VARCHAR'},
+    delim = '${SEP}', quote = '', escape = '', header = false, auto_detect = false,
+    max_line_size = ${MAX_LINE_CHARS + 64})
+), parsed AS (
+  SELECT ord, id, line, coalesce(json_valid(line), false) AS ok,
+    CASE WHEN coalesce(json_valid(line), false) THEN json_transform(line, ${sqlString(ENVELOPE)}) END AS s
+  FROM src
+), typed AS (
+  SELECT ord, id, line, ok, s,
+    ${str('s.did')} AS did,
+    json_type(s.time_us) AS time_type,
+    ${timeUs} AS time_us,
+    ${kind} AS kind,
+    ${operation} AS operation,
+    ${str(c('collection'))} AS collection,
+    ${str(c('rkey'))} AS rkey,
+    ${str(c('rev'))} AS rev,
+    ${str(c('cid'))} AS cid,
+    ${c('record')} AS record,
+    s."identity" AS "identity",
+    s."account" AS "account"
+  FROM parsed
+), classified AS (
+  SELECT *, CASE
+    WHEN NOT ok THEN 'invalid_json'
+    WHEN NOT starts_with(ltrim(line), '{') THEN 'not_an_object'
+    WHEN did IS NULL OR NOT starts_with(did, 'did:') THEN 'bad_did'
+    WHEN time_type IS DISTINCT FROM 'UBIGINT' AND time_type IS DISTINCT FROM 'BIGINT' OR time_us IS NULL THEN 'bad_time_us'
+    WHEN time_us < ${TIME_US_RANGE.min} OR time_us >= ${TIME_US_RANGE.max} THEN 'time_us_out_of_range'
+    WHEN kind IS NULL OR kind NOT IN ('commit', 'identity', 'account') THEN 'unknown_kind'
+    WHEN kind = 'commit' AND ${c('operation')} IS NULL AND ${c('collection')} IS NULL AND ${c('rkey')} IS NULL THEN 'bad_commit'
+    WHEN kind = 'commit' AND (operation IS NULL OR operation NOT IN ('create', 'update', 'delete')) THEN 'bad_operation'
+    WHEN kind = 'commit' AND (collection IS NULL OR collection = '') THEN 'bad_collection'
+    WHEN kind = 'commit' AND (rkey IS NULL OR rkey = '') THEN 'bad_rkey'
+    WHEN kind = 'commit' AND rev IS NULL THEN 'bad_rev'
+    WHEN kind = 'commit' AND operation <> 'delete' AND NOT ${isObject('record')} THEN 'bad_record'
+    WHEN kind = 'identity' AND NOT ${isObject('"identity"')} THEN 'bad_identity'
+    WHEN kind = 'account' AND NOT ${isObject('"account"')} THEN 'bad_account'
+  END AS reason
+  FROM typed
+)
+SELECT ord, id AS stream_id, did, time_us, kind, operation, collection, rkey, rev, cid,
+  CASE WHEN kind = 'commit' THEN record END AS record,
+  CASE WHEN kind = 'identity' THEN "identity" END AS "identity",
+  CASE WHEN kind = 'account' THEN "account" END AS "account",
+  CASE WHEN reason IS NULL THEN timezone('UTC', make_timestamp(time_us)) END AS indexed_at,
+  reason,
+  CASE WHEN reason IS NULL THEN row_number() OVER (
+    PARTITION BY reason IS NULL, did, kind, collection, rkey, rev, operation, CASE WHEN kind <> 'commit' THEN time_us END
+    ORDER BY ord) END AS dup_rank
+FROM classified`;
+}
+
+const EVENTS_VIEW = `CREATE OR REPLACE TEMP VIEW events AS
+  SELECT ord, stream_id, did, time_us, kind, operation, collection, rkey, rev, cid, record, "identity", "account", indexed_at
+  FROM staged WHERE reason IS NULL AND dup_rank = 1`;
+
+function materializeSql(table: TableDef, from: string): string {
+  return `CREATE OR REPLACE TEMP TABLE ${outputRelation(table.name)} AS ${projectionSql(table, from, [`time_us // 3600000000 AS __hour`])}`;
+}
+
+/** Finds the events whose projection fails by bisection (rare: only after a whole-table failure). */
+async function findBadOrds(conn: DuckDBConnection, table: TableDef): Promise<Map<number, string>> {
+  const reader = await conn.runAndReadAll(`SELECT ord FROM events WHERE ${table.where} ORDER BY ord`);
+  const ords = reader.getRows().map((r) => Number(r[0]));
+  const bad = new Map<number, string>();
+  const probe = async (lo: number, hi: number): Promise<void> => {
+    const list = ords.slice(lo, hi).join(',');
+    try {
+      await conn.run(`${materializeSql(table, `(SELECT * FROM events WHERE ord IN (${list}))`).replace(outputRelation(table.name), sqlIdent('__probe'))}`);
+    } catch (err) {
+      if (hi - lo === 1) {
+        bad.set(ords[lo]!, (err as Error).message.split('\n')[0]!.slice(0, 500));
+        return;
+      }
+      const mid = (lo + hi) >> 1;
+      await probe(lo, mid);
+      await probe(mid, hi);
+    }
+  };
+  if (ords.length) await probe(0, ords.length);
+  await conn.run(`DROP TABLE IF EXISTS ${sqlIdent('__probe')}`);
+  return bad;
+}
+
+/**
+ * Loads and converts `entries` on `conn` (one connection per batch; it keeps the temp tables the
+ * writer reads). `lineFile` is a scratch path for the raw lines.
+ */
+export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[], lineFile: string): Promise<StagedBatch> {
+  await conn.run(`SET TimeZone = 'UTC'`);
+  const quarantined = await writeLines(entries, lineFile);
+  await conn.run(stageSql(lineFile));
+  await conn.run(EVENTS_VIEW);
+
+  const bad = await conn.runAndReadAll(`SELECT ord, reason FROM staged WHERE reason IS NOT NULL ORDER BY ord`);
+  for (const [ord, reason] of bad.getRows()) {
+    const e = entries[Number(ord)]!;
+    quarantined.push({ stream_id: e.id, reason: reason as QuarantineReason, raw: e.raw ?? null });
+  }
+  const dupReader = await conn.runAndReadAll(`SELECT count(*) FROM staged WHERE reason IS NULL AND dup_rank > 1`);
+  const duplicates = Number(dupReader.getRows()[0]![0]);
+
+  for (const table of FIREHOSE_TABLES) {
+    try {
+      await conn.run(materializeSql(table, 'events'));
+    } catch {
+      const badOrds = await findBadOrds(conn, table);
+      for (const [ord, detail] of badOrds) {
+        const e = entries[ord]!;
+        quarantined.push({ stream_id: e.id, reason: 'projection_error', detail, raw: e.raw ?? null });
+      }
+      const skip = badOrds.size ? `WHERE ord NOT IN (${[...badOrds.keys()].join(',')})` : '';
+      await conn.run(materializeSql(table, `(SELECT * FROM events ${skip})`));
+    }
+  }
+
+  const outputs: TableOutput[] = [];
+  const counts = await conn.runAndReadAll(
+    FIREHOSE_TABLES.map(
+      (t) => `SELECT ${sqlString(t.name)} AS t, __hour, count(*) AS n FROM ${outputRelation(t.name)} GROUP BY __hour`,
+    ).join(' UNION ALL ') + ' ORDER BY t, __hour',
+  );
+  for (const [t, hour, n] of counts.getRows()) {
+    outputs.push({ table: t as TableName, hourIndex: Number(hour), rows: Number(n) });
+  }
+  // Keep the table order of the definitions (deterministic file order for the crash tests).
+  const order = new Map(FIREHOSE_TABLES.map((t, i) => [t.name, i]));
+  outputs.sort((a, b) => order.get(a.table)! - order.get(b.table)! || a.hourIndex - b.hourIndex);
+  return { quarantined, duplicates, outputs };
+}
+
+/** `COPY` of one table's rows of one hour, sorted by its sort key, to a ZSTD Parquet file. */
+export async function copyTableHour(conn: DuckDBConnection, table: TableDef, hourIndex: number, file: string, rowGroupSize: number): Promise<void> {
+  const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
+  const order = table.sortKey.map(sqlIdent).join(', ');
+  await conn.run(
+    `COPY (SELECT ${cols} FROM ${outputRelation(table.name)} WHERE __hour = ${Math.trunc(hourIndex)} ORDER BY ${order}) ` +
+      `TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${Math.trunc(rowGroupSize)})`,
+  );
+}
+
+/** Drops the batch's temp tables (the connection is reused by the next batch). */
+export async function dropStaged(conn: DuckDBConnection): Promise<void> {
+  await conn.run('DROP VIEW IF EXISTS events');
+  for (const t of FIREHOSE_TABLES) await conn.run(`DROP TABLE IF EXISTS ${outputRelation(t.name)}`);
+  await conn.run('DROP TABLE IF EXISTS staged');
+}

@@ -1,0 +1,203 @@
+/**
+ * One flush run: take the lock, then batch by batch read the stream, convert with DuckDB, write one
+ * ZSTD Parquet file per table per hour (temporary name, fsync, rename, fsync folder), keep bad lines in
+ * quarantine, and only then XACK + XDEL the entries. A crash anywhere before the ack leaves the entries
+ * pending; the next run re-reads the same entries and rewrites the same file names.
+ */
+import { mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { FlushCrashPoint } from '../config/sections/pipeline.js';
+import type { AppContext } from '../context.js';
+import { batchFilePath, batchName, HOUR_US, hourOfTimeUs, partitionDir } from '../parquet/layout.js';
+import { FIREHOSE_TABLES, getTable, type TableName } from '../tables/index.js';
+import { copyTableHour, dropStaged, stageBatch } from './convert.js';
+import { commitFile, fsyncDir, tempPathFor } from './durable.js';
+import { acquireLock, type HeldLock } from './lock.js';
+import { flushMetrics } from './metrics.js';
+import { writeQuarantine } from './quarantine.js';
+import { ackAndDelete, ensureGroup, nextBatch, type StreamBatch } from './stream.js';
+
+export interface FlushSummary {
+  /** `locked`: another run holds the lock; nothing was done. */
+  status: 'ok' | 'locked';
+  events_read: number;
+  /** Rows written per firehose table. */
+  rows: Record<string, number>;
+  files_written: number;
+  /** Written Parquet files, relative to the Parquet root. */
+  files: string[];
+  quarantined: number;
+  quarantined_by_reason: Record<string, number>;
+  quarantine_files: string[];
+  duplicates_dropped: number;
+  /** Entries taken over from another consumer. */
+  claimed: number;
+  batches: number;
+  /** Entries left in the stream when the run ended. */
+  stream_length: number;
+  duration_ms: number;
+}
+
+function emptySummary(): FlushSummary {
+  return {
+    status: 'ok',
+    events_read: 0,
+    rows: Object.fromEntries(FIREHOSE_TABLES.map((t) => [t.name, 0])),
+    files_written: 0,
+    files: [],
+    quarantined: 0,
+    quarantined_by_reason: {},
+    quarantine_files: [],
+    duplicates_dropped: 0,
+    claimed: 0,
+    batches: 0,
+    stream_length: 0,
+    duration_ms: 0,
+  };
+}
+
+/** Test-only crash points (FLUSH_CRASH_AT): the process dies as a real crash would, without cleanup. */
+function crashPoint(ctx: AppContext, point: FlushCrashPoint): void {
+  if (ctx.cfg.pipeline.flushCrashAt === point) process.kill(process.pid, 'SIGKILL');
+}
+
+/** fsyncs `dir` and its parents up to `root`, so freshly created partition folders survive a crash. */
+async function syncDirChain(dir: string, root: string): Promise<void> {
+  for (let d = dir; d.startsWith(root); d = path.dirname(d)) {
+    await fsyncDir(d);
+    if (d === root) break;
+  }
+}
+
+async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: StreamBatch, summary: FlushSummary): Promise<void> {
+  const { cfg, redis, keys, log } = ctx;
+  const m = flushMetrics();
+  const ids = [...batch.entries.map((e) => e.id), ...batch.orphanIds];
+  if (batch.entries.length === 0) {
+    await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
+    return;
+  }
+  const name = batchName(batch.entries[0]!.id, batch.entries[batch.entries.length - 1]!.id);
+  const lineFile = path.join(os.tmpdir(), `bsky-flush-${process.pid}-${name}.lines`);
+  try {
+    const staged = await stageBatch(conn, batch.entries, lineFile);
+    await rm(lineFile, { force: true });
+    crashPoint(ctx, 'before_write');
+
+    const parquetDir = cfg.storage.parquetDir;
+    const dirs = new Set<string>();
+    let written = 0;
+    for (const out of staged.outputs) {
+      const hour = hourOfTimeUs(BigInt(out.hourIndex) * HOUR_US);
+      const dir = partitionDir(parquetDir, hour);
+      await mkdir(dir, { recursive: true });
+      const target = batchFilePath(parquetDir, hour, out.table, name);
+      const tmp = tempPathFor(target);
+      await copyTableHour(conn, getTable(out.table), out.hourIndex, tmp, cfg.pipeline.rowGroupSize);
+      // Same entries → same name: a file left by a crashed run is replaced by an identical one.
+      await commitFile(tmp, target);
+      dirs.add(dir);
+      written++;
+      summary.files.push(path.relative(parquetDir, target).split(path.sep).join('/'));
+      if (written === 1) crashPoint(ctx, 'between_files');
+    }
+    for (const dir of dirs) await syncDirChain(dir, parquetDir);
+    const qFile = await writeQuarantine(cfg.storage.quarantineDir, name, staged.quarantined);
+    crashPoint(ctx, 'after_rename_before_ack');
+
+    await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
+
+    summary.batches++;
+    summary.events_read += batch.entries.length;
+    if (batch.source === 'claimed') summary.claimed += batch.entries.length;
+    summary.files_written += written;
+    summary.duplicates_dropped += staged.duplicates;
+    summary.quarantined += staged.quarantined.length;
+    if (qFile) summary.quarantine_files.push(qFile);
+    m.batches.inc({ source: batch.source });
+    m.eventsRead.inc(batch.entries.length);
+    if (batch.source === 'claimed') m.claimed.inc(batch.entries.length);
+    m.duplicates.inc(staged.duplicates);
+    for (const q of staged.quarantined) {
+      summary.quarantined_by_reason[q.reason] = (summary.quarantined_by_reason[q.reason] ?? 0) + 1;
+      m.quarantined.inc({ reason: q.reason });
+    }
+    for (const out of staged.outputs) {
+      summary.rows[out.table] = (summary.rows[out.table] ?? 0) + out.rows;
+      m.rows.inc({ table: out.table }, out.rows);
+      m.files.inc({ table: out.table });
+    }
+    log.info(
+      { batch: name, source: batch.source, events: batch.entries.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates },
+      'batch flushed',
+    );
+  } finally {
+    await rm(lineFile, { force: true });
+    await dropStaged(conn).catch(() => undefined);
+  }
+}
+
+export interface FlushOptions {
+  /** Overrides FLUSH_MAX_BATCHES for this run. */
+  maxBatches?: number;
+}
+
+/**
+ * Runs the flush once. Returns `status: 'locked'` without doing anything when another run holds the
+ * lock. Throws when a batch fails; its entries stay pending and are retried by the next run.
+ */
+export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promise<FlushSummary> {
+  const { cfg, redis, keys } = ctx;
+  const log = ctx.log;
+  const m = flushMetrics();
+  const started = Date.now();
+  const summary = emptySummary();
+
+  const lock: HeldLock | undefined = await acquireLock(redis, keys.flushLock, cfg.pipeline.flushLockTtlMs, log);
+  if (!lock) {
+    m.lockContention.inc();
+    m.runs.inc({ result: 'locked' });
+    log.info({ key: keys.flushLock }, 'flush lock held by another run; skipping');
+    summary.status = 'locked';
+    summary.duration_ms = Date.now() - started;
+    return summary;
+  }
+  const endTimer = m.duration.startTimer();
+  const conn = await ctx.duckdb.connect();
+  try {
+    await ensureGroup(redis, keys.stream, keys.flushGroup);
+    const maxBatches = opts.maxBatches ?? cfg.pipeline.flushMaxBatches;
+    while (summary.batches < maxBatches && lock.held) {
+      const batch = await nextBatch(redis, {
+        stream: keys.stream,
+        group: keys.flushGroup,
+        consumer: cfg.pipeline.flushConsumer,
+        batchSize: cfg.pipeline.flushBatchSize,
+        claimIdleMs: cfg.pipeline.flushClaimIdleMs,
+      });
+      if (!batch) break;
+      await flushBatch(ctx, conn, batch, summary);
+      if (batch.source === 'new' && batch.entries.length < cfg.pipeline.flushBatchSize) break;
+    }
+    summary.stream_length = await redis.xlen(keys.stream);
+    m.lagEntries.set(summary.stream_length);
+    m.runs.inc({ result: 'ok' });
+    m.lastSuccess.set(Date.now() / 1000);
+    summary.duration_ms = Date.now() - started;
+    log.info({ ...summary, files: summary.files.length, quarantine_files: summary.quarantine_files.length }, 'flush run done');
+    return summary;
+  } catch (err) {
+    m.runs.inc({ result: 'error' });
+    log.error({ err }, 'flush run failed; entries stay pending for the next run');
+    throw err;
+  } finally {
+    endTimer();
+    conn.closeSync();
+    await lock.release().catch((err: unknown) => log.warn({ err }, 'lock release failed'));
+  }
+}
+
+/** Tables the flush writes (for summaries and docs). */
+export const FLUSH_TABLES: readonly TableName[] = FIREHOSE_TABLES.map((t) => t.name);

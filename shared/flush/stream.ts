@@ -1,0 +1,134 @@
+/**
+ * Reading the event stream through the flush's consumer group. A batch is taken from one source only,
+ * in this order: entries this consumer was given and never acknowledged (its own crashed run), entries
+ * idle for too long at another consumer (a dead pod), then new entries. Re-reading a crashed batch
+ * therefore yields the same entries, hence the same deterministic file names.
+ */
+import type { Redis } from 'ioredis';
+
+/** One stream entry: its ID and the raw Jetstream JSON text (undefined when field `e` is missing). */
+export interface StreamEntry {
+  id: string;
+  raw: string | undefined;
+}
+
+export type BatchSource = 'own_pending' | 'claimed' | 'new';
+
+export interface StreamBatch {
+  source: BatchSource;
+  entries: StreamEntry[];
+  /** IDs still pending but already deleted from the stream: nothing to write, only to acknowledge. */
+  orphanIds: string[];
+}
+
+/** Most entries requested per Redis round trip (keeps replies and memory spikes bounded). */
+const CHUNK = 20_000;
+
+type RawEntry = [id: string, fields: string[] | null];
+
+function toEntry([id, fields]: RawEntry): StreamEntry {
+  let raw: string | undefined;
+  if (fields) {
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if (fields[i] === 'e') {
+        raw = fields[i + 1];
+        break;
+      }
+    }
+  }
+  return { id, raw };
+}
+
+/** Creates the consumer group (and the stream) if missing; the group starts at the stream's beginning. */
+export async function ensureGroup(redis: Redis, stream: string, group: string): Promise<void> {
+  try {
+    await redis.xgroup('CREATE', stream, group, '0', 'MKSTREAM');
+  } catch (err) {
+    if (!(err instanceof Error) || !err.message.startsWith('BUSYGROUP')) throw err;
+  }
+}
+
+async function readGroup(redis: Redis, stream: string, group: string, consumer: string, count: number, from: string): Promise<RawEntry[]> {
+  const reply = (await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, from)) as
+    | [string, RawEntry[]][]
+    | null;
+  return reply?.[0]?.[1] ?? [];
+}
+
+/** This consumer's own unacknowledged entries (from a run that crashed), up to `max`. */
+async function readOwnPending(redis: Redis, stream: string, group: string, consumer: string, max: number): Promise<StreamBatch> {
+  const batch: StreamBatch = { source: 'own_pending', entries: [], orphanIds: [] };
+  let after = '0';
+  while (batch.entries.length + batch.orphanIds.length < max) {
+    const want = Math.min(CHUNK, max - batch.entries.length - batch.orphanIds.length);
+    const got = await readGroup(redis, stream, group, consumer, want, after);
+    for (const e of got) {
+      if (e[1] === null) batch.orphanIds.push(e[0]);
+      else batch.entries.push(toEntry(e));
+    }
+    if (got.length < want) break;
+    after = got[got.length - 1]![0];
+  }
+  return batch;
+}
+
+/** Entries pending at other consumers for at least `minIdleMs`, transferred to us (XAUTOCLAIM). */
+async function claimStale(redis: Redis, stream: string, group: string, consumer: string, minIdleMs: number, max: number): Promise<StreamBatch> {
+  const batch: StreamBatch = { source: 'claimed', entries: [], orphanIds: [] };
+  let cursor = '0-0';
+  do {
+    const want = Math.min(CHUNK, max - batch.entries.length);
+    const reply = (await redis.xautoclaim(stream, group, consumer, minIdleMs, cursor, 'COUNT', want)) as [string, RawEntry[], string[]?];
+    cursor = reply[0];
+    for (const e of reply[1]) {
+      if (e[1] === null) batch.orphanIds.push(e[0]);
+      else batch.entries.push(toEntry(e));
+    }
+    // Redis ≥ 7 drops deleted entries from the PEL itself and reports them here: nothing to acknowledge.
+  } while (cursor !== '0-0' && batch.entries.length < max);
+  return batch;
+}
+
+/** New entries never delivered to any consumer, up to `max`. */
+async function readNew(redis: Redis, stream: string, group: string, consumer: string, max: number): Promise<StreamBatch> {
+  const batch: StreamBatch = { source: 'new', entries: [], orphanIds: [] };
+  while (batch.entries.length < max) {
+    const want = Math.min(CHUNK, max - batch.entries.length);
+    const got = await readGroup(redis, stream, group, consumer, want, '>');
+    for (const e of got) batch.entries.push(toEntry(e));
+    if (got.length < want) break;
+  }
+  return batch;
+}
+
+export interface ReadOptions {
+  stream: string;
+  group: string;
+  consumer: string;
+  batchSize: number;
+  claimIdleMs: number;
+}
+
+/** The next batch to convert, or undefined when there is nothing to do. */
+export async function nextBatch(redis: Redis, o: ReadOptions): Promise<StreamBatch | undefined> {
+  const own = await readOwnPending(redis, o.stream, o.group, o.consumer, o.batchSize);
+  if (own.entries.length + own.orphanIds.length > 0) return own;
+  const claimed = await claimStale(redis, o.stream, o.group, o.consumer, o.claimIdleMs, o.batchSize);
+  if (claimed.entries.length + claimed.orphanIds.length > 0) return claimed;
+  const fresh = await readNew(redis, o.stream, o.group, o.consumer, o.batchSize);
+  return fresh.entries.length > 0 ? fresh : undefined;
+}
+
+/** Acknowledges and deletes entries in one MULTI (never before their data is durable on disk). */
+export async function ackAndDelete(redis: Redis, stream: string, group: string, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const multi = redis.multi();
+  for (let i = 0; i < ids.length; i += 10_000) {
+    const chunk = ids.slice(i, i + 10_000);
+    multi.xack(stream, group, ...chunk);
+    multi.xdel(stream, ...chunk);
+  }
+  const results = await multi.exec();
+  const failed = results?.find(([err]) => err);
+  if (!results || failed) throw new Error('XACK/XDEL transaction failed', { cause: failed?.[0] ?? undefined });
+}
