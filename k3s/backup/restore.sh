@@ -18,7 +18,17 @@ set -eu
 BACKUP_HOST="${BACKUP_HOST:-bsky}"
 
 set --
-if [ -n "${SFTP_COMMAND:-}" ]; then set -- -o "sftp.command=${SFTP_COMMAND}"; fi
+if [ -n "${SFTP_COMMAND:-}" ]; then
+  # ssh refuses a key file others can read, and Secret volumes are root-owned: use a private copy
+  # wherever SFTP_COMMAND says {key}.
+  if [ -n "${SFTP_KEY_FILE:-}" ]; then
+    key="$(mktemp "${TMPDIR:-/tmp}/sftp-key.XXXXXX")"
+    cat "$SFTP_KEY_FILE" > "$key"
+    chmod 600 "$key"
+    SFTP_COMMAND="$(printf '%s' "$SFTP_COMMAND" | sed "s#{key}#$key#g")"
+  fi
+  set -- -o "sftp.command=${SFTP_COMMAND}"
+fi
 
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/restore.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
