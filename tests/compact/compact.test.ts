@@ -1,0 +1,167 @@
+import t from 'tap';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { compact } from '../../shared/compact/compact.js';
+import { readManifest } from '../../shared/compact/manifest.js';
+import { sqlString } from '../../shared/duckdb.js';
+import { listTableFiles } from '../../shared/parquet/catalog.js';
+import { hourOfMs, partitionDir } from '../../shared/parquet/layout.js';
+import { makeTestEnv } from '../helpers/env.js';
+import { compactContext, countFiles, deleteOf, hourStart, post, rows, writeBatch, writePostsRange } from './fixtures.js';
+
+const FAST = { swapGraceMs: 20, graceMinutes: 15 };
+
+t.test('replayed duplicates across batch files appear once; sorted ZSTD output; glob view follows', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const h = hourStart(3);
+  // Written out of time order, and batch 2 replays posts 3 and 4 (same uri and rev).
+  await writeBatch(ctx.conn, dir, 'posts', h, [5, 3, 1, 4, 2].map((n) => post(n, h + n * 60_000)));
+  await writeBatch(ctx.conn, dir, 'posts', h, [3, 4, 6].map((n) => post(n, h + n * 60_000)));
+  await writeBatch(ctx.conn, dir, 'likes', h, []);
+
+  t.equal(await countFiles(ctx.conn, await listTableFiles(dir, 'posts')), 8, 'before: the replay is still there');
+  const s = await compact(ctx, FAST);
+  t.equal(s.hours_compacted, 1);
+  t.equal(s.hours_published, 1);
+  t.same(s.tables.posts, { rows_in: 8, rows_out: 6, duplicates_removed: 2, deleted_removed: 0 });
+  t.same(s.tables.likes, { rows_in: 0, rows_out: 0, duplicates_removed: 0, deleted_removed: 0 });
+  t.ok(s.bytes_before > 0 && s.bytes_after > 0);
+
+  const files = await listTableFiles(dir, 'posts');
+  t.equal(files.length, 1, 'one compacted generation');
+  t.match(files[0]!, /\.compact\/posts\.1\.pq$/);
+  const got = await rows(ctx.conn, `SELECT rkey FROM read_parquet(${sqlString(files[0]!)})`);
+  t.same(got.map((r) => r.rkey), [1, 2, 3, 4, 5, 6].map((n) => `3k${String(n).padStart(11, '0')}`), 'sorted by sort_at, one row each');
+
+  const meta = await rows(
+    ctx.conn,
+    `SELECT DISTINCT row_group_id, row_group_num_rows, compression FROM parquet_metadata(${sqlString(files[0]!)}) ORDER BY row_group_id`,
+  );
+  t.ok(meta.every((m) => m.compression === 'ZSTD'), 'ZSTD');
+
+  // The plain glob of the README sees exactly the compacted file now.
+  const hourDir = partitionDir(dir, hourOfMs(h));
+  t.same(readdirSync(hourDir).filter((n) => n.endsWith('.parquet')).sort(), ['likes.parquet', 'posts.parquet']);
+  const viaGlob = await rows(
+    ctx.conn,
+    `SELECT count(*)::BIGINT AS n, min(hour)::BIGINT AS hour FROM read_parquet(${sqlString(path.join(dir, '**/posts*.parquet'))}, hive_partitioning = true)`,
+  );
+  t.same(viaGlob, [{ n: 6n, hour: BigInt(hourOfMs(h).hour) }]);
+
+  t.test('a re-run changes nothing (idempotent)', async (t) => {
+    const again = await compact(ctx, FAST);
+    t.equal(again.hours_compacted, 0);
+    t.equal(again.hours_published, 0);
+    t.equal((await readManifest(hourDir))!.tables.posts!.gen, 1);
+    t.same(await listTableFiles(dir, 'posts'), files);
+  });
+
+  t.test('a late batch after compaction is read beside the compacted file, then merged', async (t) => {
+    await writeBatch(ctx.conn, dir, 'posts', h, [post(7, h + 7 * 60_000), post(2, h + 2 * 60_000)]);
+    const mixed = await listTableFiles(dir, 'posts');
+    t.equal(mixed.length, 2);
+    t.equal(await countFiles(ctx.conn, mixed), 8);
+    const s2 = await compact(ctx, FAST);
+    t.equal(s2.hours_compacted, 1);
+    t.same(s2.tables.posts, { rows_in: 8, rows_out: 7, duplicates_removed: 1, deleted_removed: 0 });
+    t.equal(s2.tables.likes, undefined, 'tables without new files are left alone');
+    const now = await listTableFiles(dir, 'posts');
+    t.equal(now.length, 1);
+    t.match(now[0]!, /posts\.2\.pq$/);
+    t.equal(await countFiles(ctx.conn, now), 7);
+    t.notOk(existsSync(files[0]!), 'the superseded generation is removed after the grace period');
+    t.same(readdirSync(hourDir).filter((n) => n.startsWith('posts')), ['posts.parquet']);
+  });
+});
+
+t.test('deleted posts are removed: same hour, and a delete arriving in a later hour', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const h1 = hourStart(5);
+  const h2 = hourStart(2);
+  const p = [1, 2, 3, 4].map((n) => post(n, h1 + n * 60_000));
+  await writeBatch(ctx.conn, dir, 'posts', h1, p);
+  await writeBatch(ctx.conn, dir, 'likes', h1, [
+    { uri: 'at://did:plc:x/app.bsky.feed.like/l1', author_did: 'did:plc:x', rkey: 'l1', rev: 'r1', subject_uri: p[0]!.uri as string, indexed_at: p[0]!.indexed_at },
+  ]);
+  // Post 1 deleted in the same hour, after it was flushed.
+  await writeBatch(ctx.conn, dir, 'deletes', h1, [deleteOf(p[0]!.uri as string, h1 + 30 * 60_000)]);
+
+  const s1 = await compact(ctx, FAST);
+  t.equal(s1.hours_compacted, 1);
+  t.same(s1.tables.posts, { rows_in: 4, rows_out: 3, duplicates_removed: 0, deleted_removed: 1 });
+  t.equal(await countFiles(ctx.conn, await listTableFiles(dir, 'posts')), 3);
+  t.equal(s1.tables.deletes?.rows_out, 1, 'the delete itself is kept');
+
+  // Post 3 deleted two hours later, in an hour that is not compacted yet (or still open).
+  await writeBatch(ctx.conn, dir, 'deletes', h2, [deleteOf(p[2]!.uri as string, h2 + 60_000)]);
+  await writeBatch(ctx.conn, dir, 'deletes', hourStart(0), [deleteOf('at://did:plc:x/app.bsky.feed.like/l1', Date.now())]);
+  const s2 = await compact(ctx, FAST);
+  t.equal(s2.hours_compacted, 2, 'the earlier hour is re-compacted, and the later hour compacted');
+  t.same(s2.tables.posts, { rows_in: 3, rows_out: 2, duplicates_removed: 0, deleted_removed: 1 });
+  t.same(s2.tables.likes, { rows_in: 1, rows_out: 0, duplicates_removed: 0, deleted_removed: 1 }, 'a deleted like goes too');
+  const left = await rows(ctx.conn, `SELECT uri FROM read_parquet([${(await listTableFiles(dir, 'posts')).map(sqlString).join(', ')}]) ORDER BY uri`);
+  t.same(left.map((r) => r.uri), [p[1]!.uri, p[3]!.uri].sort());
+  const glob = await rows(ctx.conn, `SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(path.join(dir, '**/posts*.parquet'))}, hive_partitioning = true)`);
+  t.same(glob, [{ n: 2n }], 'the glob view agrees');
+
+  const s3 = await compact(ctx, FAST);
+  t.equal(s3.hours_compacted, 0, 'nothing left to do');
+});
+
+t.test('a record re-created after its delete is kept; the open hour is not compacted', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const h = hourStart(4);
+  const old = post(1, h + 60_000);
+  const again = post(1, h + 50 * 60_000, { rev: 'rev1-again' });
+  await writeBatch(ctx.conn, dir, 'posts', h, [old, again]);
+  await writeBatch(ctx.conn, dir, 'deletes', h, [deleteOf(old.uri as string, h + 10 * 60_000)]);
+  const open = hourStart(0);
+  await writeBatch(ctx.conn, dir, 'posts', open, [post(9, Date.now())]);
+
+  const s = await compact(ctx, FAST);
+  t.equal(s.hours_compacted, 1);
+  const kept = await rows(ctx.conn, `SELECT rev FROM read_parquet([${(await listTableFiles(dir, 'posts', { toUs: BigInt(h + 3_599_999) * 1000n })).map(sqlString).join(', ')}])`);
+  t.same(kept, [{ rev: 'rev1-again' }]);
+  const openDir = partitionDir(dir, hourOfMs(open));
+  t.equal(await readManifest(openDir), undefined, 'open hour untouched');
+  t.equal(readdirSync(openDir).filter((n) => n.startsWith('posts-')).length, 1);
+});
+
+t.test('a second run while one holds the lock does nothing', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  await env.redis.set(ctx.keys.compactLock, 'someone-else', 'PX', 60_000);
+  const s = await compact(ctx, FAST);
+  t.equal(s.skipped, 'locked');
+  t.equal(s.hours_compacted, 0);
+  t.equal(await env.redis.get(ctx.keys.compactLock), 'someone-else', 'the other owner keeps its lock');
+});
+
+t.test('row groups of PARQUET_ROW_GROUP_SIZE rows with disjoint sort_at ranges (min/max pruning works)', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const h = hourStart(3);
+  // Two batches covering interleaved times, so only the compaction's sort makes row groups disjoint.
+  await writePostsRange(ctx.conn, dir, h, 0, 3000);
+  await writePostsRange(ctx.conn, dir, h, 3000, 6000);
+  const s = await compact(ctx, { ...FAST, rowGroupSize: 2048 });
+  t.same(s.tables.posts, { rows_in: 6000, rows_out: 6000, duplicates_removed: 0, deleted_removed: 0 });
+  const [file] = await listTableFiles(dir, 'posts');
+  const groups = await rows(
+    ctx.conn,
+    `SELECT row_group_id, row_group_num_rows::BIGINT AS n, stats_min, stats_max, compression FROM parquet_metadata(${sqlString(file!)})
+     WHERE path_in_schema = 'sort_at' ORDER BY row_group_id`,
+  );
+  t.same(groups.map((g) => Number(g.n)), [2048, 2048, 1904]);
+  t.ok(groups.every((g) => g.compression === 'ZSTD'));
+  for (let i = 1; i < groups.length; i++) {
+    t.ok(String(groups[i]!.stats_min) >= String(groups[i - 1]!.stats_max), `row group ${i} starts after row group ${i - 1} ends`);
+  }
+});
