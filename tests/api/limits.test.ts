@@ -1,0 +1,130 @@
+/**
+ * Protection and edges: the timeout interrupts DuckDB (503 query_timeout), the scan limit refuses
+ * large queries, handles unknown to identities go to HANDLE_RESOLVER_URL (cached in Redis), and
+ * hostile random parameters never produce anything but 200/400/404.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
+import t from 'tap';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { QueryScope } from '../../shared/api/runner.js';
+import { postsPartitionRange } from '../../shared/api/sources.js';
+import { exactPhrasePattern } from '../../shared/api/text-match.js';
+import { parseIsoToMicros } from '../../shared/api/time.js';
+import { toErrorResponse } from '../../shared/errors.js';
+import { redisKeys } from '../../shared/redis.js';
+import { makeTestEnv } from '../helpers/env.js';
+import { writeDataset } from './dataset.js';
+import { get, serve } from './fixture.js';
+
+t.test('a query past its budget is interrupted: 503 query_timeout', async (t) => {
+  const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+  t.teardown(() => db.closeSync());
+  const scope = await QueryScope.open(db, 150);
+  t.teardown(() => scope.close());
+  const started = Date.now();
+  const err = await scope.timed((conn) => conn.run('SELECT count(*) FROM range(100000000000) a')).catch((e: unknown) => e);
+  t.ok(Date.now() - started < 10_000, 'stopped early');
+  const { status, body } = toErrorResponse(err);
+  t.equal(status, 503);
+  t.equal(body.error.code, 'query_timeout');
+  t.notMatch(body.error.message, /range\(|SELECT/);
+  const after = await scope.timed(async (conn) => (await conn.runAndReadAll('SELECT 42 AS x')).getRows());
+  t.same(after, [[42]], 'the connection is usable after the interrupt');
+});
+
+t.test('scan limit: a query over too many bytes is refused', async (t) => {
+  const env = await makeTestEnv(t, { QUERY_MAX_SCAN_BYTES: '1000' });
+  await writeDataset(env.cfg.storage.parquetDir);
+  const fn = await serve(t, env, 'search');
+  const res = await get(fn.url, { text: 'hello' });
+  t.equal(res.status, 400);
+  t.equal(res.json().error.code, 'query_too_large');
+  t.equal(res.json().error.param, 'start');
+  const narrow = await get(fn.url, { start: '2030-01-01' });
+  t.equal(narrow.status, 200, 'a range with no partitions reads nothing');
+  t.same(narrow.json().data, []);
+});
+
+t.test('handles unknown to identities resolve through HANDLE_RESOLVER_URL, cached in Redis', async (t) => {
+  let calls = 0;
+  const resolver = http.createServer((req, res) => {
+    calls++;
+    const u = new URL(req.url ?? '/', 'http://x');
+    if (u.pathname !== '/xrpc/com.atproto.identity.resolveHandle') {
+      res.writeHead(404).end();
+      return;
+    }
+    if (u.searchParams.get('handle') === 'carol.example') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ did: 'did:plc:carol' }));
+    } else {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'InvalidRequest', message: 'Unable to resolve handle' }));
+    }
+  });
+  await new Promise<void>((resolve) => resolver.listen(0, '127.0.0.1', () => resolve()));
+  t.teardown(() => new Promise<void>((resolve) => resolver.close(() => resolve())));
+  const env = await makeTestEnv(t, { HANDLE_RESOLVER_URL: `http://127.0.0.1:${(resolver.address() as AddressInfo).port}`, HANDLE_CACHE_TTL_S: '600' });
+  await writeDataset(env.cfg.storage.parquetDir);
+  const fn = await serve(t, env, 'search');
+
+  const keys = async (q: Record<string, string>) => (await get(fn.url, q)).json().data.map((d: { uri: string }) => d.uri.split('/').pop());
+  t.same(await keys({ username: '@Carol.Example' }), ['p11', 'p6', 'p5']);
+  t.equal(calls, 1);
+  const key = redisKeys(env.prefix).handleCache('carol.example');
+  t.equal(await env.redis.get(key), 'did:plc:carol');
+  const ttl = await env.redis.ttl(key);
+  t.ok(ttl > 0 && ttl <= 600, `cached with a TTL (${ttl})`);
+  t.same(await keys({ username: 'carol.example' }), ['p11', 'p6', 'p5']);
+  t.equal(calls, 1, 'second lookup served from the cache');
+  t.same(await keys({ username: 'alice.test' }), ['p10', 'p2', 'p1', 'p9'], 'identities first, no resolver call');
+  t.equal(calls, 1);
+  const unknown = await get(fn.url, { username: 'nobody.example' });
+  t.equal(unknown.status, 404);
+  t.equal(unknown.json().error.code, 'unknown_username');
+  // The documented limit of partition pruning: with the default 60-minute slack, a post back-dated by
+  // 13 hours is not found by a range ending before its indexing hour (it is found without `end`).
+  t.same(await keys({ start: '2025-01-09', end: '2025-01-10' }), []);
+  t.same(await keys({ start: '2025-01-09', username: 'alice.test', sort: 'oldest', limit: '1' }), ['p9']);
+});
+
+t.test('pure policies', async (t) => {
+  t.equal(parseIsoToMicros('2025-01-31'), 1738281600000000n);
+  t.equal(parseIsoToMicros('2025-01-31T00:00:00.000001Z'), 1738281600000001n);
+  t.equal(parseIsoToMicros('2025-01-31T02:00+02:00'), 1738281600000000n);
+  for (const bad of ['2025-02-29', '2025-1-1', '2025-01-31T24:00', 'now', '', '1969-12-31', '2025-01-31T10:00+25:00']) {
+    t.equal(parseIsoToMicros(bad), undefined, `${bad} rejected`);
+  }
+  const h = 3_600_000_000n;
+  t.same(postsPartitionRange({ startUs: 10n * h, endUs: 20n * h }, 60), { fromUs: 10n * h, toUs: 21n * h }, 'end gets the slack, start none');
+  t.same(postsPartitionRange({}, 60, { sortAtUs: 5n * h, uri: 'x', sort: 'newest' }), { fromUs: undefined, toUs: 6n * h });
+  t.same(postsPartitionRange({ startUs: 1n }, 0, { sortAtUs: 5n * h, uri: 'x', sort: 'oldest' }), { fromUs: 5n * h, toUs: undefined });
+  t.equal(exactPhrasePattern('a.b'), '(?:^|[^\\p{L}\\p{N}\\p{M}_])a\\.b(?:[^\\p{L}\\p{N}\\p{M}_]|$)');
+  t.equal(exactPhrasePattern('#tag!'), '\\#tag!', 'punctuation at the edges needs no boundary');
+});
+
+t.test('hostile random parameters: only 200, 400 or 404, never 500', async (t) => {
+  const env = await makeTestEnv(t, {});
+  await writeDataset(env.cfg.storage.parquetDir);
+  const fns = await Promise.all((['search', 'export', 'counts'] as const).map((n) => serve(t, env, n)));
+  const names = ['text', 'exact', 'username', 'start', 'end', 'lang', 'hashtag', 'has_media', 'is_reply', 'feature_filters', 'limit', 'cursor', 'sort', 'format', 'granularity', 'feature', 'x'];
+  const hostile = fc.oneof(
+    fc.string({ maxLength: 40 }),
+    fc.string({ unit: 'grapheme', maxLength: 20 }),
+    fc.constantFrom("'; DROP TABLE posts; --", '%', '_', '\\', '\u0000', '"', '$1', '2025-01-01', 'true', '-1', '1e999', 'toxicity_score>=NaN', '@', 'did:plc:', '../../etc/passwd', 'x'.repeat(3000)),
+  );
+  const seen = new Set<number>();
+  await fc.assert(
+    fc.asyncProperty(fc.nat({ max: 2 }), fc.dictionary(fc.constantFrom(...names), hostile, { maxKeys: 4 }), async (i, query) => {
+      const res = await get(fns[i]!.url, query);
+      seen.add(res.status);
+      if (![200, 400, 404].includes(res.status)) throw new Error(`${res.status} for ${JSON.stringify(query)}: ${res.text.slice(0, 200)}`);
+      if (res.status !== 200) {
+        const body = res.json();
+        if (typeof body.error?.code !== 'string' || typeof body.error?.message !== 'string') throw new Error('error body shape');
+      }
+    }),
+    { numRuns: 120, seed: 4242 },
+  );
+  t.ok(seen.has(400), `answers seen: ${[...seen].join(', ')}`);
+});
