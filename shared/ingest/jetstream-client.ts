@@ -80,7 +80,9 @@ export class JetstreamClient {
     if (this.watchdog) clearInterval(this.watchdog);
     const ws = this.ws;
     if (ws && ws.readyState !== WebSocket.CLOSED) {
-      ws.pause();
+      // Events still arriving are ignored (see 'message'); the socket keeps reading so the closing
+      // handshake can complete.
+      ws.resume();
       const forced = setTimeout(() => ws.terminate(), 1000);
       forced.unref();
       if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
@@ -125,7 +127,9 @@ export class JetstreamClient {
       this.opts.onOpen?.({ url, cursor, reconnect });
     });
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => {
-      if (isBinary) return; // Jetstream sends text frames; binary would be zstd, which we never ask for
+      // Jetstream sends text frames (binary would be zstd, which we never ask for). After stop() nothing
+      // more is taken: the cursor only covers what was written, so the next start fetches them again.
+      if (isBinary || this.stopping) return;
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
       if (!delivered) {
         delivered = true;

@@ -61,11 +61,12 @@ export interface DaemonProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Runs `node --import tsx ingest-daemon/main.ts` with `env`; killed at teardown if still running. */
+/** Runs `node --import tsx ingest-daemon/main.ts` with `env` (logs at info); killed at teardown if still running. */
 export function spawnDaemon(t: Teardown, env: Record<string, string>): DaemonProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'ingest-daemon/main.ts'], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INGEST_HTTP_PORT: '0', LOG_LEVEL: 'info', ...env },
+    // info level: the port is read from the "http listening" line.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', INGEST_HTTP_PORT: '0', ...env, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logs: string[] = [];
