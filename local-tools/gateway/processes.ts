@@ -61,7 +61,7 @@ export const HOW_TO_GET_REDIS =
  * Makes sure a Redis answers at `url`: uses a running one, else starts `redis-server` with its data in
  * `dataDir` (append-only, noeviction). Throws with instructions when neither is possible.
  */
-export async function ensureRedis(url: string, dataDir: string, log: Logger): Promise<ManagedRedis> {
+export async function ensureRedis(url: string, dataDir: string, log: Logger, pathVar = process.env.PATH ?? ''): Promise<ManagedRedis> {
   if (await pingRedis(url)) {
     log.info({ url }, 'redis: using the running server');
     return { started: false, stop: async () => undefined };
@@ -69,7 +69,7 @@ export async function ensureRedis(url: string, dataDir: string, log: Logger): Pr
   const u = new URL(url);
   const local = ['127.0.0.1', 'localhost', '[::1]', '::1'].includes(u.hostname);
   if (!local) throw new Error(`nothing answers at REDIS_URL=${url}, and it is not a local address the gateway could start. ${HOW_TO_GET_REDIS}`);
-  const bin = await findOnPath('redis-server');
+  const bin = await findOnPath('redis-server', pathVar);
   if (!bin) throw new Error(`nothing answers at REDIS_URL=${url} and redis-server is not on PATH. ${HOW_TO_GET_REDIS}`);
   await mkdir(dataDir, { recursive: true });
   const port = u.port || '6379';
