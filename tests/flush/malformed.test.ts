@@ -1,0 +1,74 @@
+/** Bad input never blocks: 1% malformed lines of several kinds go to quarantine, the rest is written. */
+import { readFile } from 'node:fs/promises';
+import tap from 'tap';
+import { runFlush } from '../../shared/flush/index.js';
+import { fixtureLines, makeFlushEnv, readTable, xaddLines } from './helpers.js';
+
+/** `n` valid events: the real fixture repeated with unique rkeys / seqs / times. */
+function validEvents(n: number): string[] {
+  const base = fixtureLines('jetstream-real-152.jsonl').map((l) => JSON.parse(l) as Record<string, any>);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = structuredClone(base[i % base.length]!);
+    e.time_us = 1783175888000000 + i;
+    if (e.commit) e.commit.rkey = `${e.commit.rkey}x${i}`;
+    out.push(JSON.stringify(e));
+  }
+  return out;
+}
+
+tap.test('1% malformed batch: every valid event in Parquet, every bad line quarantined with a reason', async (t) => {
+  const env = await makeFlushEnv(t);
+  const valid = validEvents(600);
+  const like = JSON.parse(valid[0]!) as Record<string, any>;
+  const bad: [string | null, string][] = [
+    ['{"did":"did:plc:x","time_us":17831758', 'invalid_json'],
+    ['this is not json', 'invalid_json'],
+    ['[1,2,3]', 'not_an_object'],
+    [JSON.stringify({ ...like, did: undefined }), 'bad_did'],
+    [JSON.stringify({ ...like, time_us: '1783175888000000' }), 'bad_time_us'],
+    [JSON.stringify({ ...like, commit: { ...like.commit, collection: undefined } }), 'bad_collection'],
+    [JSON.stringify({ ...like, kind: 'mystery' }), 'unknown_kind'],
+    [JSON.stringify({ ...like, time_us: 42 }), 'time_us_out_of_range'],
+    [null, 'missing_field_e'],
+    ['{"did":"did:plc:x",\n"time_us":1783175888000000,\x1e}', 'invalid_json'],
+  ];
+  // Valid despite an odd record: createdAt that is not a date (created_at NULL), pretty-printed JSON.
+  const oddButValid = [
+    JSON.stringify({ ...like, commit: { ...like.commit, rkey: 'odd1', record: { ...like.commit.record, createdAt: 'not a date' } } }),
+    JSON.stringify({ ...like, commit: { ...like.commit, rkey: 'odd2' } }, null, 2),
+  ];
+  const lines: (string | null)[] = [...valid, ...oddButValid];
+  // Spread the bad lines through the batch.
+  bad.forEach(([line], i) => lines.splice(37 + i * 53, 0, line));
+  const ids = await xaddLines(env.redis, env.ctx.keys.stream, lines);
+
+  const s = await runFlush(env.ctx);
+  t.equal(s.events_read, 612);
+  t.equal(s.quarantined, bad.length);
+  const expectedReasons: Record<string, number> = {};
+  for (const [, r] of bad) expectedReasons[r] = (expectedReasons[r] ?? 0) + 1;
+  t.same(s.quarantined_by_reason, expectedReasons);
+  const total = Object.values(s.rows).reduce((a, b) => a + b, 0);
+  t.equal(total, 602, 'every valid event (odd ones included) is a row');
+  t.equal(await env.redis.xlen(env.ctx.keys.stream), 0, 'bad lines do not block the stream');
+
+  t.equal(s.quarantine_files.length, 1);
+  const q = (await readFile(s.quarantine_files[0]!, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.equal(q.length, bad.length);
+  const badIds = new Set<string>();
+  lines.forEach((l, i) => {
+    if (bad.some(([b]) => b === l)) badIds.add(ids[i]!);
+  });
+  t.same(new Set(q.map((r) => r.stream_id)), badIds, 'quarantine names the stream entries');
+  for (const r of q) {
+    const [line, reason] = bad.find(([b]) => b === r.raw)!;
+    t.equal(r.reason, reason, `reason for ${String(line).slice(0, 30)}`);
+  }
+
+  const odd = await readTable(env.duckdb, env.cfg.storage.parquetDir, 'likes', 'rkey, created_at', 'rkey');
+  t.same(odd.filter((r) => String(r.rkey).startsWith('odd')), [
+    { rkey: 'odd1', created_at: null },
+    { rkey: 'odd2', created_at: '2026-07-04 14:38:08.999+00' },
+  ]);
+});
