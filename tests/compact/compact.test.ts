@@ -85,7 +85,7 @@ t.test('deleted posts are removed: same hour, and a delete arriving in a later h
   const p = [1, 2, 3, 4].map((n) => post(n, h1 + n * 60_000));
   await writeBatch(ctx.conn, dir, 'posts', h1, p);
   await writeBatch(ctx.conn, dir, 'likes', h1, [
-    { uri: 'at://did:plc:x/app.bsky.feed.like/l1', author_did: 'did:plc:x', rkey: 'l1', rev: 'r1', subject_uri: p[0]!.uri as string, indexed_at: p[0]!.indexed_at },
+    { uri: 'at://did:plc:x/app.bsky.feed.like/l1', author_did: 'did:plc:x', rkey: 'l1', rev: 'r1', subject_uri: p[0]!.uri as string, indexed_at: p[0]!.indexed_at as string },
   ]);
   // Post 1 deleted in the same hour, after it was flushed.
   await writeBatch(ctx.conn, dir, 'deletes', h1, [deleteOf(p[0]!.uri as string, h1 + 30 * 60_000)]);

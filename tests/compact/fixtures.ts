@@ -2,7 +2,7 @@
  * Test data for compaction: batch files written with DuckDB COPY from the table definitions (the same
  * schema the flush writes), posts and deletes rows, and a compact context over the test env.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../../shared/duckdb.js';
@@ -81,7 +81,9 @@ export async function writeBatch(conn: DuckDBConnection, parquetDir: string, tab
   const dir = partitionDir(parquetDir, hourOfMs(hourMs));
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, batchFileName(table, batch));
-  await conn.run(`COPY ${sqlIdent(tmpName)} TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  // Like the flush: written under a temporary name, then renamed into place.
+  await conn.run(`COPY ${sqlIdent(tmpName)} TO ${sqlString(`${file}.tmp`)} (FORMAT parquet, COMPRESSION zstd)`);
+  await rename(`${file}.tmp`, file);
   await conn.run(`DROP TABLE ${sqlIdent(tmpName)}`);
   return file;
 }
@@ -134,7 +136,8 @@ export async function writePostsRange(conn: DuckDBConnection, parquetDir: string
   const cols = def.columns.map((c) => `CAST(${exprs[c.name] ?? 'NULL'} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
   await conn.run(
     `COPY (SELECT ${cols} FROM (SELECT n, to_timestamp(${hourMs / 1000} + (n % 3600)) AS ts FROM range(${from}, ${to}) r(n)) ORDER BY n)
-     TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`,
+     TO ${sqlString(`${file}.tmp`)} (FORMAT parquet, COMPRESSION zstd)`,
   );
+  await rename(`${file}.tmp`, file);
   return file;
 }
