@@ -14,7 +14,9 @@ import { redisKeys } from '../../shared/redis.js';
 import { makeTestEnv, waitFor, type TestEnv } from '../helpers/env.js';
 import { freePort, get, metricValue, startPrivateRedis, streamEntries, syntheticEvents, timeOf } from './helpers.js';
 
-type T = Parameters<Parameters<typeof t.test>[1]>[0];
+interface T {
+  teardown(fn: () => unknown): void;
+}
 
 const BASE_ENV = {
   INGEST_HTTP_PORT: '0',
@@ -135,7 +137,7 @@ t.test('a cursor older than the server\'s data is recorded as a gap with exact b
   await te.redis.set(keys.cursor, String(saved));
   const { daemon } = await startDaemon(t, te, { JETSTREAM_URL: server.url });
   await waitFor('gap recorded', async () => (await te.redis.zcard(keys.gaps)) === 1);
-  const [member, score] = await te.redis.zrange(keys.gaps, 0, -1, 'WITHSCORES');
+  const [member, score] = await te.redis.zrange(keys.gaps, '0', '-1', 'WITHSCORES');
   const gap = JSON.parse(member!) as Record<string, unknown>;
   t.equal(Number(score), saved);
   t.match(gap, { start_us: saved, end_us: first, url: server.url, reason: 'cursor_expired' });
@@ -193,7 +195,7 @@ t.test('Redis at its memory limit: drops are counted, the daemon carries on and 
     return [...want].every((x) => got.has(x));
   }, 20_000);
   await daemon.stop();
-  const gaps = (await priv.redis.zrange(keys.gaps, 0, -1)).map((g) => JSON.parse(g) as { reason: string; start_us: number; end_us: number });
+  const gaps = (await priv.redis.zrange(keys.gaps, '0', '-1')).map((g) => JSON.parse(g) as { reason: string; start_us: number; end_us: number });
   t.ok(gaps.length >= 1 && gaps.every((g) => g.reason === 'redis_oom' && g.start_us <= g.end_us), 'the dropped range is recorded as a gap');
 });
 
@@ -215,6 +217,6 @@ t.test('stream at its cap: new events are dropped (stream_full), buffered ones a
   const after = await streamEntries(te.redis, keys.stream);
   t.same(after.map((a) => a.e), events.slice(999), 'from the cursor (inclusive) to the end');
   await daemon.stop();
-  const gaps = (await te.redis.zrange(keys.gaps, 0, -1)).map((g) => JSON.parse(g) as Record<string, unknown>);
+  const gaps = (await te.redis.zrange(keys.gaps, '0', '-1')).map((g) => JSON.parse(g) as Record<string, unknown>);
   t.match(gaps, [{ reason: 'stream_full', start_us: timeOf(events[1000]!), end_us: timeOf(events[1499]!) }]);
 });
