@@ -26,7 +26,7 @@ const objects = k8sObjects();
 
 t.test('every YAML file under k3s/ parses (multi-document, no duplicate keys)', async (t) => {
   const files = yamlFiles();
-  t.ok(files.length >= 15, `found ${files.length} YAML files`);
+  t.ok(files.length >= 17, `found ${files.length} YAML files`);
   for (const f of files) t.doesNotThrow(() => parseDocs(f), f);
 });
 
@@ -70,6 +70,10 @@ function checkCustom(o: K8sObject): string[] {
     case 'admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicyBinding':
       need(typeof spec?.policyName === 'string', 'spec.policyName');
       break;
+    case 'traefik.io/v1alpha1/Middleware':
+      need(spec && Object.keys(spec).length === 1, 'spec has exactly one middleware');
+      need(spec?.stripPrefixRegex ? Array.isArray(spec.stripPrefixRegex.regex) : true, 'stripPrefixRegex.regex is a list');
+      break;
     default:
       errs.push(`unknown kind ${o.apiVersion} ${o.kind}: add it to the test`);
   }
@@ -77,7 +81,7 @@ function checkCustom(o: K8sObject): string[] {
 }
 
 t.test('every Kubernetes object validates against its schema, with no unknown field', async (t) => {
-  t.ok(objects.length >= 20, `found ${objects.length} objects`);
+  t.ok(objects.length >= 35, `found ${objects.length} objects`);
   for (const { file, index, value: o } of objects) {
     const where = `${file}#${index} ${o.kind} ${o.metadata?.name}`;
     t.match(o.metadata?.name, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, `${where}: metadata.name`);
@@ -113,7 +117,7 @@ t.test('namespaced objects name a namespace the manifests create', async (t) => 
 
 t.test('workloads: resources, non-root, read-only root, pinned images, probes on servers', async (t) => {
   const workloads = objects.filter((d) => podSpecOf(d.value));
-  t.ok(workloads.length >= 5, `${workloads.length} workloads`);
+  t.ok(workloads.length >= 12, `${workloads.length} workloads`);
   for (const { file, value: o } of workloads) {
     const pod = podSpecOf(o)!;
     const where = `${file} ${o.kind} ${o.metadata.name}`;

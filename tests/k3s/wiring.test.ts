@@ -17,7 +17,7 @@ const pvc = findObject('PersistentVolumeClaim', 'parquet');
 const daemon = findObject('Deployment', 'ingest-daemon', 'bsky');
 const daemonEnv = (findObject('ConfigMap', 'ingest-config', 'bsky') as K8sObject & { data: Record<string, string> }).data;
 const redisSts = findObject('StatefulSet', 'redis', 'bsky');
-const DATA_NODE = { 'bsky.pipeline/data': 'true' };
+const DATA_NODE = { 'bsky.pipeline/data-node': 'true' };
 
 t.test('the Parquet claim: local-path, ReadWriteOnce, in openfaas-fn', async (t) => {
   t.equal(pvc.metadata.namespace, 'openfaas-fn');
@@ -73,8 +73,8 @@ t.test('MutatingAdmissionPolicy: same claim, labels, paths and node as the Kyver
   t.match(apply, 'name: "DATA_DIR", value: "/data"');
   t.equal(spec.variables.find((v: any) => v.name === 'readOnly').expression, "object.metadata.labels['bsky.pipeline/parquet-access'] == 'ro'");
   const patch = spec.mutations.find((m: any) => m.patchType === 'JSONPatch').jsonPatch.expression as string;
-  t.match(patch, 'jsonpatch.escapeKey("bsky.pipeline/data")');
-  t.match(patch, '{"bsky.pipeline/data": "true"}');
+  t.match(patch, 'jsonpatch.escapeKey("bsky.pipeline/data-node")');
+  t.match(patch, '{"bsky.pipeline/data-node": "true"}');
   // Balanced braces/brackets/parens in the CEL (the cheap syntax check possible without an API server).
   for (const expr of [apply, patch]) {
     for (const [o, c] of [['{', '}'], ['[', ']'], ['(', ')']] as const) t.equal(expr.split(o).length, expr.split(c).length, `balanced ${o}${c}`);

@@ -1,0 +1,130 @@
+/**
+ * stack.yml (owned by the functions' side) and k3s/ agree: every function has an image, the label the
+ * volume policies match (rw exactly for flush/compact/enrich), constraints that pin it where the
+ * Parquet volume is, timeouts within the gateway's, the scrape annotations the Prometheus job reads,
+ * the Redis prefix the daemon writes with; the plain-Kubernetes manifests are generated from it and
+ * up to date.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CronExpressionParser } from 'cron-parser';
+import t from 'tap';
+import YAML from 'yaml';
+import { parseDurationMs } from '../../shared/config/sections/runtime.js';
+import { defaultEnv, readStack, renderPlain, timeoutSeconds } from '../../k3s/plain/generate.js';
+import { ROOT, findObject, parseDocs, podSpecOf, type K8sObject } from './lib/manifests.js';
+
+const env = { TAG: '0.1.0' };
+const fns = readStack(env);
+const byName = new Map(fns);
+const RW = ['compact', 'enrich', 'flush'];
+const RO = ['counts', 'docs', 'export', 'search'];
+const values = YAML.parse(readFileSync(path.join(ROOT, 'k3s/openfaas/values.yaml'), 'utf8'));
+const policy = findObject('ClusterPolicy', 'bsky-parquet-volume');
+
+t.test('every function of stack.yml has an image from our template', async (t) => {
+  t.same([...byName.keys()].sort(), [...RW, ...RO].sort());
+  for (const [name, fn] of fns) {
+    t.match(fn.image, new RegExp(`^[a-z0-9.-]+(/[a-z0-9._-]+)+/bsky-${name}:0\\.1\\.0$`), `${name}: image ${fn.image}`);
+    t.equal((fn as unknown as { lang: string }).lang, 'node20-express', `${name}: our template`);
+  }
+});
+
+t.test('labels: what the volume policies match, read-write only where the function writes', async (t) => {
+  const matched = new Map<string, string>();
+  for (const r of (policy.spec as any).rules) {
+    const labels = r.match.any[0].resources.selector.matchLabels as Record<string, string>;
+    for (const [k, v] of Object.entries(labels)) matched.set(v, k);
+  }
+  const binding = findObject('MutatingAdmissionPolicyBinding', 'bsky-parquet-volume');
+  const expr = (binding.spec as any).matchResources.objectSelector.matchExpressions[0];
+  for (const [name, fn] of fns) {
+    const access = fn.labels?.['bsky.pipeline/parquet-access'];
+    t.equal(access, RW.includes(name) ? 'rw' : 'ro', `${name}: parquet-access`);
+    t.equal(matched.get(access!), 'bsky.pipeline/parquet-access', `${name}: a Kyverno rule matches ${access}`);
+    t.equal(expr.key, 'bsky.pipeline/parquet-access');
+    t.ok(expr.values.includes(access), `${name}: the MutatingAdmissionPolicyBinding selects ${access}`);
+  }
+});
+
+t.test('constraints pin every function to the node of the Parquet volume, Redis and the daemon', async (t) => {
+  const policyNode = (policy.spec as any).rules[0].mutate.patchStrategicMerge.spec.nodeSelector as Record<string, string>;
+  const daemonNode = podSpecOf(findObject('Deployment', 'ingest-daemon', 'bsky'))!.nodeSelector;
+  const redisNode = podSpecOf(findObject('StatefulSet', 'redis', 'bsky'))!.nodeSelector;
+  t.same(daemonNode, policyNode);
+  t.same(redisNode, policyNode);
+  for (const [name, fn] of fns) {
+    const sel = Object.fromEntries((fn.constraints ?? []).map((c) => c.split('=') as [string, string]));
+    t.same(sel, policyNode, `${name}: constraints ${JSON.stringify(fn.constraints)}`);
+  }
+});
+
+t.test("timeouts: every function's fit within the gateway's, the provider's and the queue's", async (t) => {
+  const ms = (s: string) => parseDurationMs(s.replace(/(\d+)m(\d+)s/, (_m, a, b) => String(Number(a) * 60 + Number(b)) + 's'));
+  const upstream = ms(values.gateway.upstreamTimeout);
+  t.ok(upstream < ms(values.gateway.readTimeout) && upstream < ms(values.gateway.writeTimeout), 'upstreamTimeout < gateway read/write timeouts (chart rule)');
+  t.ok(ms(values.faasnetes.readTimeout) >= upstream && ms(values.faasnetes.writeTimeout) >= upstream, 'faas-netes proxies as long');
+  let longest = 0;
+  for (const [name, fn] of fns) {
+    for (const k of ['exec_timeout', 'read_timeout', 'write_timeout']) {
+      t.ok(fn.env[k], `${name}: ${k} set`);
+      t.ok(parseDurationMs(fn.env[k]!) <= upstream, `${name}: ${k}=${fn.env[k]} <= gateway upstreamTimeout ${values.gateway.upstreamTimeout}`);
+    }
+    longest = Math.max(longest, timeoutSeconds(fn.env) * 1000);
+    if (fn.annotations?.topic === 'cron-function') t.ok(ms(values.queueWorker.ackWait) >= timeoutSeconds(fn.env) * 1000, `${name}: async run fits ackWait`);
+  }
+  t.equal(longest, upstream, 'the gateway allows exactly the longest function timeout (no needless slack)');
+});
+
+t.test('scrape annotations and cron schedules', async (t) => {
+  const flushLate = (YAML.parse(readFileSync(path.join(ROOT, 'k3s/monitoring/prometheus-rule.yaml'), 'utf8')).spec.groups as any[])
+    .flatMap((g) => g.rules)
+    .find((r: any) => r.alert === 'BskyFlushLate');
+  const lateS = Number(/> (\d+)$/.exec(flushLate.expr)![1]);
+  for (const [name, fn] of fns) {
+    const a = fn.annotations ?? {};
+    t.same([a['prometheus.io.scrape'], a['prometheus.io.port'], a['prometheus.io.path']], ['true', '8080', '/metrics'], `${name}: scraped on the template's port`);
+    const cron = name === 'flush' || name === 'compact';
+    t.equal(a.topic === 'cron-function', cron, `${name}: cron-connector topic only on flush/compact`);
+    if (!cron) continue;
+    const it = CronExpressionParser.parse(a.schedule!, { tz: 'UTC' });
+    const first = it.next().getTime();
+    const periodS = (it.next().getTime() - first) / 1000;
+    t.ok(periodS > 0, `${name}: schedule ${a.schedule} every ${periodS} s`);
+    if (name === 'flush') t.ok(lateS >= 3 * periodS, `BskyFlushLate (${lateS} s) allows 3 missed runs of flush (every ${periodS} s)`);
+  }
+});
+
+t.test("stack.env.yml: the daemon's Redis and prefix, the policies' paths", async (t) => {
+  const daemon = (findObject('ConfigMap', 'ingest-config', 'bsky') as K8sObject & { data: Record<string, string> }).data;
+  const policyEnv = Object.fromEntries(
+    ((policy.spec as any).rules[0].mutate.patchStrategicMerge.spec.containers[0].env as Array<{ name: string; value: string }>).map((e) => [e.name, e.value]),
+  );
+  for (const [name, fn] of fns) {
+    t.equal(fn.env.REDIS_PREFIX, daemon.REDIS_PREFIX, `${name}: REDIS_PREFIX`);
+    t.equal(fn.env.REDIS_URL, daemon.REDIS_URL, `${name}: REDIS_URL`);
+    t.equal(fn.env.DATA_DIR, policyEnv.DATA_DIR, `${name}: DATA_DIR`);
+    t.equal(fn.env.PARQUET_DIR, policyEnv.PARQUET_DIR, `${name}: PARQUET_DIR`);
+  }
+});
+
+t.test('plain-Kubernetes manifests: generated from stack.yml, up to date, same images and schedules', async (t) => {
+  const committed = readFileSync(path.join(ROOT, 'k3s/plain/functions.yaml'), 'utf8');
+  // What the generator prints with REGISTRY/TAG unset (TAG defaults to package.json's version).
+  const fresh = renderPlain({ ...defaultEnv(), REGISTRY: undefined, TAG: (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version });
+  t.equal(committed, fresh, 'k3s/plain/functions.yaml is stale: run `npx tsx k3s/plain/generate.ts > k3s/plain/functions.yaml`');
+  const objs = parseDocs('k3s/plain/functions.yaml').map((d) => d.value as K8sObject);
+  for (const [name, fn] of fns) {
+    const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!;
+    const c = podSpecOf(dep)!.containers[0];
+    t.equal(c.image, fn.image, `${name}: same image as OpenFaaS`);
+    t.ok(objs.some((o) => o.kind === 'Service' && o.metadata.name === name), `${name}: Service`);
+    const mount = c.volumeMounts.find((m: any) => m.mountPath === '/data');
+    t.equal(mount.readOnly ?? false, !RW.includes(name), `${name}: Parquet volume ${RW.includes(name) ? 'read-write' : 'read-only'}`);
+    t.equal(podSpecOf(dep)!.volumes.find((v: any) => v.name === mount.name).persistentVolumeClaim.claimName, findObject('PersistentVolumeClaim', 'parquet').metadata.name);
+    t.equal(dep.spec && (dep.spec as any).template.metadata.labels['bsky.pipeline/parquet-access'], undefined, `${name}: no policy label (the volume is mounted directly)`);
+    const cron = objs.find((o) => o.kind === 'CronJob' && o.metadata.name === `${name}-cron`);
+    t.equal(cron && (cron.spec as any).schedule, fn.annotations?.topic === 'cron-function' ? fn.annotations.schedule : undefined, `${name}: CronJob schedule`);
+    if (cron) t.match(podSpecOf(cron)!.containers[0].args.at(-1), `http://${name}.openfaas-fn.svc.cluster.local:8080/`);
+  }
+});
