@@ -1,0 +1,86 @@
+/**
+ * Streams generated events to a `.jsonl` or `.jsonl.gz` file with back-pressure (memory stays flat
+ * for any size), writing to a temporary name and renaming at the end so readers never see half a
+ * file. Counts ground truth on the way.
+ */
+import { createWriteStream } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { EventGenerator, type GenerateOptions } from './generator.js';
+import { TruthCounter, type Truth } from './truth.js';
+
+export interface WriteOptions extends GenerateOptions {
+  out: string;
+  /** Also write ground truth as JSON here. */
+  truthOut?: string;
+  /** gzip level for `.gz` outputs (1 fastest … 9 smallest). */
+  gzipLevel?: number;
+  /** Called about every `progressEvery` events. */
+  onProgress?: (events: number) => void;
+  progressEvery?: number;
+}
+
+export interface WriteResult {
+  events: number;
+  /** Uncompressed JSONL bytes. */
+  bytes: number;
+  truth: Truth;
+}
+
+const CHUNK_CHARS = 1 << 18;
+
+/** Generates `opts.events` events into `opts.out`; resolves once the file is complete and renamed. */
+export async function writeEventsFile(opts: WriteOptions): Promise<WriteResult> {
+  const gen = new EventGenerator(opts);
+  const truth = new TruthCounter();
+  let events = 0;
+  let bytes = 0;
+  const every = opts.progressEvery ?? 1_000_000;
+
+  function* chunks(): Generator<string> {
+    let buf = '';
+    for (let line = gen.next(); line !== undefined; line = gen.next()) {
+      truth.addMeta(gen.meta);
+      buf += line + '\n';
+      events++;
+      if (opts.onProgress && events % every === 0 && events < opts.events) opts.onProgress(events);
+      if (buf.length >= CHUNK_CHARS) {
+        bytes += Buffer.byteLength(buf);
+        yield buf;
+        buf = '';
+      }
+    }
+    if (buf) {
+      bytes += Buffer.byteLength(buf);
+      yield buf;
+    }
+  }
+
+  const tmp = `${opts.out}.tmp-${process.pid}`;
+  const source = Readable.from(chunks(), { objectMode: false, highWaterMark: 4 });
+  try {
+    if (opts.out.endsWith('.gz')) {
+      await pipeline(source, createGzip({ level: opts.gzipLevel ?? 1, chunkSize: 1 << 17 }), createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+    } else {
+      await pipeline(source, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+    }
+    await rename(tmp, opts.out);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+
+  const result = truth.result({
+    seed: String(opts.seed ?? 'bsky'),
+    events: opts.events,
+    start: opts.start === undefined ? null : String(opts.start instanceof Date ? opts.start.toISOString() : opts.start),
+    rate: opts.rate ?? null,
+    mix: typeof opts.mix === 'object' ? 'custom' : (opts.mix ?? 'real'),
+    accounts: gen.pop.size,
+    file: opts.out,
+  });
+  if (opts.truthOut) await writeFile(opts.truthOut, JSON.stringify(result, null, 2) + '\n');
+  return { events, bytes, truth: result };
+}
