@@ -3,6 +3,7 @@
  * on FUNCTION_PORT (8080) and drains on SIGTERM. In the image the handler sits at
  * functions/handler/handler.js beside this file's template/node20-express/ folder (see README.md).
  */
+import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type Config } from '../../shared/config/index.js';
@@ -22,6 +23,8 @@ export interface ServeOptions {
   execTimeoutMs: number;
   readTimeoutMs: number;
   shutdownGraceMs: number;
+  /** Created once listening, removed when SIGTERM arrives (OpenFaaS exec readiness probe). */
+  lockFile?: string;
 }
 
 /**
@@ -34,6 +37,7 @@ export async function serveFunction(mod: FunctionModule, opts: ServeOptions): Pr
   if (mod.init) await mod.init();
   const { app, inFlight } = createFunctionApp(mod, { name: opts.name, log, maxBodyBytes: opts.maxBodyBytes, execTimeoutMs: opts.execTimeoutMs });
   const srv = await listenDraining(app, [inFlight], { port: opts.port, requestTimeoutMs: opts.readTimeoutMs, log });
+  if (opts.lockFile) await writeFile(opts.lockFile, '');
   log.info({ port: srv.port, function: opts.name }, 'listening');
 
   let stopping = false;
@@ -41,6 +45,7 @@ export async function serveFunction(mod: FunctionModule, opts: ServeOptions): Pr
     if (stopping) return;
     stopping = true;
     log.info({ signal, inFlight: inFlight.size }, 'shutting down');
+    if (opts.lockFile) await rm(opts.lockFile, { force: true });
     setTimeout(() => {
       log.error({}, 'shutdown took too long: forcing exit');
       process.exit(1);
@@ -74,6 +79,7 @@ async function main(cfg: Config): Promise<void> {
     execTimeoutMs: fn.execTimeoutMs,
     readTimeoutMs: fn.readTimeoutMs,
     shutdownGraceMs: fn.shutdownGraceMs,
+    lockFile: fn.lockFile || undefined,
   });
 }
 

@@ -31,6 +31,8 @@ export function readRuntime(r: EnvReader) {
       name: r.str('FUNCTION_NAME', { default: 'function', schema: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), expects: 'a lowercase function name', doc: 'Function template: the function name used in logs and metric labels.' }),
       /** Handler module to load; empty = the image layout's `functions/handler/handler.js`. */
       handler: r.str('FUNCTION_HANDLER', { default: '', doc: "Function template: path of the handler module (default: the image's functions/handler/handler.js)." }),
+      /** Written once listening, removed on SIGTERM: faas-netes' exec probe (`cat /tmp/.lock`) when HTTP probes are off. */
+      lockFile: r.str('FUNCTION_LOCK_FILE', { default: '', doc: 'Function template: file created once listening and removed on SIGTERM (the image sets /tmp/.lock for exec health probes; empty = none).' }),
       port: r.int('FUNCTION_PORT', { default: '8080', min: 0, max: 65535, doc: 'Function template: HTTP port the function listens on (OpenFaaS expects 8080).' }),
       maxBodyBytes: r.int('FUNCTION_MAX_BODY_BYTES', { default: '1048576', min: 0, doc: 'Function template: largest request body accepted (bytes); larger ones get 413.' }),
       execTimeoutMs: duration('exec_timeout', '0', 'Function template: OpenFaaS watchdog variable; a request still running after this is aborted (0 = no limit).'),
