@@ -52,9 +52,11 @@ export interface EventMeta {
   planted: PlantedPost | undefined;
 }
 
-/** Post ordinals that carry a planted phrase: a few early ones, then one every 25,000 posts. */
+const EARLY_PLANTS = new Set([10, 100, 300, 600, 1000, 2000]);
+
+/** Post ordinals that carry a planted phrase: six early ones, then one every 25,000 posts. */
 export function isPlantedOrdinal(n: number): boolean {
-  return n === 20 || n === 200 || n === 2000 || (n >= 10_000 && n % 25_000 === 10_000);
+  return EARLY_PLANTS.has(n) || (n >= 10_000 && n % 25_000 === 10_000);
 }
 
 const DELETE_TARGET: Partial<Record<Action, string>> = {
@@ -67,9 +69,9 @@ const DELETE_TARGET: Partial<Record<Action, string>> = {
 };
 
 const ACCOUNT_STATUS_WEIGHTS: ReadonlyArray<readonly [AccountStatus, number]> = [
-  ['deactivated', 55],
+  ['deactivated', 45],
   ['deleted', 25],
-  ['takendown', 10],
+  ['takendown', 20],
   ['suspended', 5],
   ['desynchronized', 3],
   ['throttled', 2],

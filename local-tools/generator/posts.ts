@@ -21,7 +21,7 @@ export function postCreatedAt(s: GenState): string {
   if (r >= 0.02) return isoMillis(ms);
   if (r < 0.003) return isoMillis(ms + 3_600_000 + rng.exp(90 * 86_400_000)); // in the future
   if (r < 0.005) return isoMillis(ms - (1 + rng.int(15)) * 365.25 * 86_400_000 - rng.int(86_400_000)); // backdated years
-  if (r < 0.0055) return rng.pick(NOT_A_DATE);
+  if (r < 0.006) return rng.pick(NOT_A_DATE);
   if (r < 0.0155) return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19) + '+00:00';
   return isoMillis(ms).slice(0, 23) + String(rng.int(1000)).padStart(3, '0') + 'Z'; // microseconds
 }
