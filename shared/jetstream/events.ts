@@ -14,8 +14,8 @@ export const RkeySchema = Type.String({ minLength: 1, maxLength: 512 });
 export const TimeUsSchema = Type.Integer({ minimum: 0 });
 
 /** A record body: any object with a `$type`. */
-export const AnyRecordSchema = Type.Object({ $type: Type.String({ minLength: 1 }) }, { additionalProperties: true });
-export type AnyRecord = Static<typeof AnyRecordSchema>;
+export type AnyRecord = { $type: string; [field: string]: unknown };
+export const AnyRecordSchema = Type.Unsafe<AnyRecord>(Type.Object({ $type: Type.String({ minLength: 1 }) }, { additionalProperties: true }));
 
 const commitBase = { rev: Type.String({ minLength: 1 }), collection: NsidSchema, rkey: RkeySchema };
 

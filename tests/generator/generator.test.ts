@@ -2,7 +2,7 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { generateEvents } from '../../local-tools/generator/generator.js';
 import { parseTid } from '../../local-tools/generator/ids.js';
-import { parseJetstreamEvent, type JetstreamEvent, type PostRecord } from '../../shared/jetstream/index.js';
+import { parseJetstreamEvent, type JetstreamEvent, type LikeRecord, type PostRecord } from '../../shared/jetstream/index.js';
 
 const N = 50_000;
 const RATE = 400;
@@ -178,12 +178,12 @@ t.test('activity is Zipf-like: busy authors and popular posts', async (t) => {
   const likes = creates.filter(({ c }) => c.collection === 'app.bsky.feed.like');
   const perSubject = new Map<string, number>();
   for (const { c } of likes) {
-    const uri = (c.record as { subject: { uri: string } }).subject.uri;
+    const uri = (c.record as unknown as LikeRecord).subject.uri;
     perSubject.set(uri, (perSubject.get(uri) ?? 0) + 1);
   }
   t.ok(Math.max(...perSubject.values()) >= 10, `most-liked post has ${Math.max(...perSubject.values())} likes`);
   const generated = new Set(posts.map((p) => p.uri));
-  const hit = likes.filter(({ c }) => generated.has((c.record as { subject: { uri: string } }).subject.uri)).length;
+  const hit = likes.filter(({ c }) => generated.has((c.record as unknown as LikeRecord).subject.uri)).length;
   t.ok(hit / likes.length > 0.5, `${((hit / likes.length) * 100).toFixed(0)}% of likes hit generated posts`);
 });
 
