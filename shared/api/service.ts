@@ -10,12 +10,13 @@ import { BadRequestError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RedisKeys } from '../redis.js';
 import { encodeCursor, type Cursor } from './cursor.js';
+import { findKeysProgressively, hourOfFile, type PostKey } from './progressive.js';
 import { csvHeader, FEATURE_NAMES } from './fields.js';
 import type { ApiMetrics } from './metrics.js';
-import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, type ParseOptions } from './params.js';
+import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, type ParseOptions, type SortOrder } from './params.js';
 import { resolveUsername } from './resolve-user.js';
 import { QueryScope } from './runner.js';
-import { countsSql, exportSql, searchSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, exportSql, keysSql, pageSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -79,6 +80,17 @@ export function createQueryApi(deps: QueryApiDeps) {
     return { qf, sources: plan.sources };
   }
 
+  /** Phase 1 of search (see progressive.ts): the first `limit` keys, exactly. */
+  async function findKeys(scope: QueryScope, sources: Sources, qf: QueryFilters, sort: SortOrder, limit: number, cursor?: Cursor): Promise<PostKey[]> {
+    return findKeysProgressively(sources, sort, limit, async (posts, scan) => {
+      const q = keysSql({ ...sources, posts }, qf, sort, scan, limit, cursor);
+      const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+      const nTop = Number(rows[0]?.[3] ?? 0);
+      const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint }));
+      return { keys, nTop };
+    });
+  }
+
   async function open(signal?: AbortSignal): Promise<QueryScope> {
     return QueryScope.open(deps.duckdb, cfg.api.queryTimeoutMs, signal);
   }
@@ -93,14 +105,25 @@ export function createQueryApi(deps: QueryApiDeps) {
       let lines: string[] = [];
       let next: string | null = null;
       if (prepared) {
-        const q = searchSql(prepared.sources, prepared.qf, p.sort, p.limit + 1, p.cursor);
-        const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
-        if (rows.length > p.limit) {
-          const last = rows[p.limit - 1]!;
-          next = encodeCursor({ sortAtUs: last[0] as bigint, uri: String(last[1]), sort: p.sort }, p.filters);
-          rows.length = p.limit;
+        const keys = await findKeys(scope, prepared.sources, prepared.qf, p.sort, p.limit + 1, p.cursor);
+        if (keys.length > p.limit) {
+          const last = keys[p.limit - 1]!;
+          next = encodeCursor({ sortAtUs: last.t, uri: last.uri, sort: p.sort }, p.filters);
+          keys.length = p.limit;
         }
-        lines = rows.map((r) => String(r[2]));
+        if (keys.length > 0) {
+          let min = keys[0]!.t;
+          let max = keys[0]!.t;
+          for (const k of keys) {
+            if (k.t < min) min = k.t;
+            if (k.t > max) max = k.t;
+          }
+          // A post with sort_at t lives in the hour of its indexed_at >= t: older hours cannot hold it.
+          const fromHourMs = Number(floorMicros(min, HOUR_US) / 1000n);
+          const files = prepared.sources.posts.filter((f) => (hourOfFile(f) ?? Infinity) >= fromHourMs);
+          const q = pageSql({ ...prepared.sources, posts: files }, keys.map((k) => k.uri), min, max, p.sort);
+          lines = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
+        }
       }
       const took = Math.round(performance.now() - started);
       const meta = JSON.stringify({ count: lines.length, next_cursor: next, took_ms: took });

@@ -152,14 +152,55 @@ export interface BuiltQuery {
   values: DuckDBValue[];
 }
 
-/** search: one page; columns `k_t` (sort_at µs), `k_u` (uri) and `line` (the post as JSON). */
-export function searchSql(sources: Sources, f: QueryFilters, sort: SortOrder, limit: number, cursor?: Cursor): BuiltQuery {
+/**
+ * search, phase 1: the sort keys of the first `limit` live posts among `sources.posts`. Reads only the
+ * key columns (plus what the filters need), takes the top `scan` rows, and only for those checks
+ * deletes and duplicates. Columns: `uri`, `t` (sort_at µs), `ia` (indexed_at µs), and `n_top` = how
+ * many rows the top held (when it equals `scan`, more rows exist beyond it). Always at least one row
+ * (uri NULL when nothing matched).
+ */
+export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, limit: number, cursor?: Cursor): BuiltQuery {
   const b = new Binder();
-  const { ctes, hasFeatures } = matchedCtes(b, sources, f, OUTPUT_SOURCE_COLUMNS, cursor);
-  ctes.push(`page AS MATERIALIZED (SELECT * FROM matched m ORDER BY ${orderSql(sort, 'm')} LIMIT ${b.bind(limit)})`);
-  const rows = decorate(b, sources, ctes, hasFeatures, true);
-  const sql = `WITH ${ctes.join(',\n')}\nSELECT epoch_us(r.sort_at) AS k_t, r.uri AS k_u, ${jsonLineSql('r')} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`;
-  return { sql, values: b.values };
+  const where = postConditions(b, f, cursor);
+  const ctes = [`cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.cid FROM ${tableSql(b, TABLES.posts, sources.posts)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`];
+  let from = 'cand c';
+  if (f.features.length > 0) {
+    ctes.push(`feat AS (${featuresCte(b, sources)})`);
+    const conds = f.features.map((ff) => {
+      if (!FEATURE_COLUMNS.some((c) => c.name === ff.feature)) throw new Error(`unchecked feature ${ff.feature}`);
+      return `f.${sqlIdent('f_' + ff.feature)} ${ff.op} ${b.bind(ff.value)}`;
+    });
+    from = `cand c JOIN feat f ON f.uri = c.uri AND ${conds.join(' AND ')}`;
+  }
+  ctes.push(`top AS MATERIALIZED (SELECT c.* FROM ${from} ORDER BY ${orderSql(sort, 'c')} LIMIT ${b.bind(scan)})`);
+  ctes.push(
+    `del AS (SELECT uri, max(indexed_at) AS deleted_at FROM ${tableSql(b, TABLES.deletes, sources.deletes)} ` +
+      `WHERE collection = ${b.bind(COLLECTIONS.post)} AND uri IN (SELECT uri FROM top) GROUP BY uri)`,
+  );
+  ctes.push(
+    `live AS (SELECT t.* FROM top t LEFT JOIN del d ON d.uri = t.uri WHERE d.deleted_at IS NULL OR d.deleted_at < t.indexed_at ` +
+      `QUALIFY row_number() OVER (PARTITION BY t.uri ORDER BY t.indexed_at DESC, t.cid DESC) = 1 ORDER BY ${orderSql(sort, 't')} LIMIT ${b.bind(limit)})`,
+  );
+  return {
+    sql: `WITH ${ctes.join(',\n')}\nSELECT k.uri, epoch_us(k.sort_at) AS t, epoch_us(k.indexed_at) AS ia, c.n_top FROM (SELECT count(*) AS n_top FROM top) c LEFT JOIN live k ON true ORDER BY ${orderSql(sort, 'k')}`,
+    values: b.values,
+  };
+}
+
+/**
+ * search, phase 2: the full rows of the posts whose keys phase 1 found, as JSON lines in page order.
+ * The sort_at range lets DuckDB skip row groups (files are sorted by sort_at) before matching uris.
+ */
+export function pageSql(sources: Sources, uris: string[], minUs: bigint, maxUs: bigint, sort: SortOrder): BuiltQuery {
+  const b = new Binder();
+  const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
+  const ctes = [
+    `page AS MATERIALIZED (SELECT ${cols.join(', ')} FROM ${tableSql(b, TABLES.posts, sources.posts)} p ` +
+      `WHERE p.sort_at >= ${b.bind(timestampTZValue(minUs))} AND p.sort_at <= ${b.bind(timestampTZValue(maxUs))} AND list_contains(${b.bind(listValue(uris))}::VARCHAR[], p.uri) ` +
+      `QUALIFY row_number() OVER (PARTITION BY p.uri ORDER BY p.indexed_at DESC, p.cid DESC) = 1)`,
+  ];
+  const rows = decorate(b, sources, ctes, false, true);
+  return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${jsonLineSql('r')} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
 }
 
 /** export: every matching row (at most `limit` when given) as one `line` column, CSV or JSON. */

@@ -164,7 +164,9 @@ t.test('pagination: pages neither skip nor repeat while data is appended', async
   const oldest: string[] = [];
   cursor = undefined;
   do {
-    const body = (await get(fn.url, { limit: '4', sort: 'oldest', ...(cursor ? { cursor } : {}) })).json();
+    const q: Record<string, string> = { limit: '4', sort: 'oldest' };
+    if (cursor) q.cursor = cursor;
+    const body = (await get(fn.url, q)).json();
     oldest.push(...body.data.map((d: { uri: string }) => d.uri.split('/').pop()));
     cursor = body.meta.next_cursor;
   } while (cursor);
@@ -218,7 +220,7 @@ t.test('bad parameters: 400 with code and param, never SQL', async (t) => {
   t.same(repeated.json().error.code, 'repeated_parameter');
   const post = await fetch(fn.url + '/', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
   t.equal(post.status, 405);
-  t.equal((await post.json()).error.code, 'method_not_allowed');
+  t.equal(((await post.json()) as { error: { code: string } }).error.code, 'method_not_allowed');
 });
 
 t.test('CORS: allowed origin and preflight', async (t) => {

@@ -1,0 +1,312 @@
+/**
+ * `npm run bench:query [-- --json] [--events N] [--reps N] [--rebuild]`: query latency of the research API
+ * on a day of generated data, beside the same queries as plain DuckDB scans of one unpartitioned Parquet
+ * file of the same posts (the naive baseline), and the export rate with its memory.
+ *
+ * The dataset (default 8.1M events ≈ 2.3M posts with the matching likes, follows, …, the spec's day,
+ * generated with the generator's text model) goes the production way: XADD to a Redis stream under a
+ * private prefix → the flush library → hour-partitioned Parquet → compaction. It is kept under
+ * bench-data/ and reused by later runs (--rebuild makes it again). Enrichment scores are added for a
+ * fifth of the posts. With --json the last line is
+ * {"posts","search_p50_ms","search_p95_ms","baseline_p95_ms","export_rows_per_s","export_rss_mb"}.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { Redis } from 'ioredis';
+import { apiMetrics } from '../shared/api/metrics.js';
+import { createQueryApi, type QueryApi } from '../shared/api/service.js';
+import { compact } from '../shared/compact/compact.js';
+import { loadConfig, type Config } from '../shared/config/index.js';
+import { createContext, type AppContext } from '../shared/context.js';
+import { sqlString } from '../shared/duckdb.js';
+import { runFlush } from '../shared/flush/index.js';
+import { createLogger } from '../shared/log.js';
+import { listTableFiles } from '../shared/parquet/catalog.js';
+import { batchFilePath, batchName, hourOfTimeUs } from '../shared/parquet/layout.js';
+import { createTableSql, TABLES } from '../shared/tables/index.js';
+import { generateEvents } from '../local-tools/generator/generator.js';
+import { SPEC_POST_SHARE } from '../local-tools/generator/mix.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(name);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+};
+const JSON_OUT = flag('--json');
+const EVENTS = Number(opt('--events', '8100000'));
+const REPS = Number(opt('--reps', '5'));
+const START = '2026-07-01T00:00:00.000Z';
+const DIR = path.join(ROOT, 'bench-data', `query-${EVENTS}`);
+const say = (s: string) => (JSON_OUT ? process.stderr : process.stdout).write(s + '\n');
+
+function benchEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
+  return { ...process.env, DATA_DIR: DIR, LOG_LEVEL: 'warn', QUERY_TIMEOUT_MS: '120000', QUERY_MAX_SCAN_BYTES: '0', ...extra };
+}
+
+/** Generates the day, pushes it through Redis and the flush, compacts, adds scores and the naive file. */
+async function build(): Promise<void> {
+  await rm(DIR, { recursive: true, force: true });
+  await mkdir(DIR, { recursive: true });
+  const prefix = `bench:query:${randomBytes(4).toString('hex')}:`;
+  const cfg = loadConfig(benchEnv({ REDIS_PREFIX: prefix, FLUSH_BATCH_SIZE: '250000', FLUSH_CONSUMER: 'bench' }));
+  const ctx = await createContext(cfg, 'bench:query', { log: createLogger('bench:query', { level: 'warn' }) });
+  const t0 = performance.now();
+  try {
+    let n = 0;
+    let pipe = ctx.redis.pipeline();
+    const rate = EVENTS / 86_400; // one day
+    for (const line of generateEvents({ events: EVENTS, mix: 'spec', start: START, rate })) {
+      pipe.xadd(ctx.keys.stream, '*', 'e', line);
+      n++;
+      if (n % 2000 === 0) {
+        await pipe.exec();
+        pipe = ctx.redis.pipeline();
+      }
+      if (n % 250_000 === 0) {
+        await runFlush(ctx);
+        say(`  ${n} events generated and flushed (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      }
+    }
+    await pipe.exec();
+    await runFlush(ctx);
+    say(`  flushed ${n} events in ${((performance.now() - t0) / 1000).toFixed(0)} s; compacting`);
+    await compact(ctx, { swapGraceMs: 0, lock: false });
+    say(`  compacted (${((performance.now() - t0) / 1000).toFixed(0)} s); adding scores and the naive file`);
+    await addFeaturesAndNaive(ctx);
+  } finally {
+    await ctx.redis.del(ctx.keys.stream, ctx.keys.flushLock, ctx.keys.compactLock).catch(() => undefined);
+    await ctx.destroy();
+  }
+  const conn = await (await import('../shared/duckdb.js')).openDuckDB(cfg).then((db) => db.connect());
+  const posts = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(naivePath())})`)).getRows()[0]![0]);
+  conn.closeSync();
+  await writeFile(path.join(DIR, 'ready.json'), JSON.stringify({ events: EVENTS, posts, build_s: Math.round((performance.now() - t0) / 1000) }));
+}
+
+const naivePath = () => path.join(DIR, 'naive', 'posts.parquet');
+const naiveFeaturesPath = () => path.join(DIR, 'naive', 'post_features.parquet');
+
+async function addFeaturesAndNaive(ctx: AppContext): Promise<void> {
+  const parquetDir = ctx.cfg.storage.parquetDir;
+  const posts = await listTableFiles(parquetDir, 'posts');
+  const conn = await ctx.duckdb.connect();
+  try {
+    const src = `read_parquet($1::VARCHAR[], union_by_name = true)`;
+    const files = [listValue(posts)];
+    await conn.run(createTableSql(TABLES.post_features, 'pf', { temp: true }));
+    await conn.run(
+      `INSERT INTO pf (uri, toxicity_score, political_score, perspective_insult, model, scored_at)
+       SELECT uri, (hash(uri || 't') % 1000) / 1000.0, (hash(uri || 'p') % 1000) / 1000.0, (hash(uri || 'i') % 1000) / 1000.0, 'bench-model-1', TIMESTAMPTZ '2026-07-02 00:00:00+00'
+       FROM ${src} WHERE hash(uri) % 5 = 0`,
+      files,
+    );
+    const file = batchFilePath(parquetDir, hourOfTimeUs(BigInt(Date.parse(START)) * 1000n), 'post_features', batchName('1-0', '1-1'));
+    await conn.run(`COPY pf TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
+    await mkdir(path.dirname(naivePath()), { recursive: true });
+    // The naive baseline: the same posts (deduplicated, deleted ones removed, as the tree after compaction) in one file.
+    const live = await listTableFiles(parquetDir, 'posts');
+    await conn.run(`COPY (SELECT * FROM read_parquet($1::VARCHAR[], union_by_name = true)) TO ${sqlString(naivePath())} (FORMAT parquet, COMPRESSION zstd)`, [listValue(live)]);
+    await conn.run(`COPY pf TO ${sqlString(naiveFeaturesPath())} (FORMAT parquet, COMPRESSION zstd)`);
+  } finally {
+    conn.closeSync();
+  }
+}
+
+interface BenchQuery {
+  kind: string;
+  name: string;
+  fn: 'search' | 'counts';
+  params: Record<string, string>;
+  /** The same question as plain SQL over the naive file (`naive`, `feats`). */
+  baseline: string;
+  values?: (string | number)[];
+}
+
+/** Picks words and authors from the data so the mix is the same for every dataset size. */
+async function planQueries(conn: DuckDBConnection): Promise<BenchQuery[]> {
+  const naive = `read_parquet(${sqlString(naivePath())})`;
+  const one = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()[0]!;
+  const words = (
+    await conn.runAndReadAll(
+      `SELECT w, count(*) c FROM (SELECT unnest(string_split(lower(text), ' ')) w FROM ${naive} USING SAMPLE 50000 ROWS) WHERE length(w) >= 4 AND regexp_matches(w, '^[a-z]+$') GROUP BY w ORDER BY c DESC`,
+    )
+  ).getRows();
+  const common = String(words[0]![0]);
+  const common2 = String(words[3]![0]);
+  const midRare = String(words[Math.min(words.length - 1, 400)]![0]);
+  const [author] = await one(`SELECT author_did FROM ${naive} GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
+  const [author2] = await one(`SELECT author_did FROM ${naive} GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 50`);
+  const [tag] = await one(`SELECT lower(h) FROM (SELECT unnest(hashtags) h FROM ${naive} USING SAMPLE 50000 ROWS) GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
+  const day = START.slice(0, 10);
+  const base = (where: string, order = 'sort_at DESC, uri DESC') => `SELECT uri, text, sort_at FROM ${naive} WHERE ${where} ORDER BY ${order} LIMIT 50`;
+  const feat = (where: string, fwhere: string) =>
+    `SELECT p.uri, p.text, p.sort_at FROM ${naive} p JOIN read_parquet(${sqlString(naiveFeaturesPath())}) f USING (uri) WHERE ${where} AND ${fwhere} ORDER BY p.sort_at DESC LIMIT 50`;
+  const hourBuckets = (where: string) => `SELECT (epoch_us(sort_at) // 3600000000) AS b, count(*) FROM ${naive} WHERE ${where} GROUP BY 1 ORDER BY 1`;
+  const lit = (s: string) => sqlString(s);
+  return [
+    { kind: 'latest', name: 'newest page, no filter', fn: 'search', params: {}, baseline: base('true') },
+    { kind: 'common_word', name: `text=${common}`, fn: 'search', params: { text: common }, baseline: base(`contains(lower(text), ${lit(common)})`) },
+    { kind: 'common_word', name: `text=${common2} oldest`, fn: 'search', params: { text: common2, sort: 'oldest' }, baseline: base(`contains(lower(text), ${lit(common2)})`, 'sort_at, uri') },
+    { kind: 'rare_word', name: 'text=qxenolith', fn: 'search', params: { text: 'qxenolith' }, baseline: base(`contains(lower(text), 'qxenolith')`) },
+    { kind: 'rare_word', name: `text=${midRare}`, fn: 'search', params: { text: midRare }, baseline: base(`contains(lower(text), ${lit(midRare)})`) },
+    { kind: 'phrase', name: 'exact "purple qxaardvark symphony"', fn: 'search', params: { text: 'purple qxaardvark symphony', exact: 'true' }, baseline: base(`contains(text, 'purple qxaardvark symphony')`) },
+    { kind: 'phrase', name: 'exact "el qxajolote bailarín"', fn: 'search', params: { text: 'el qxajolote bailarín', exact: 'true' }, baseline: base(`contains(text, 'el qxajolote bailarín')`) },
+    { kind: 'username', name: 'username=<most active DID>', fn: 'search', params: { username: String(author) }, baseline: base(`author_did = ${lit(String(author))}`) },
+    { kind: 'username', name: 'username=<DID> + text', fn: 'search', params: { username: String(author2), text: 'a' }, baseline: base(`author_did = ${lit(String(author2))} AND contains(lower(text), 'a')`) },
+    { kind: 'date_range', name: '1 hour window', fn: 'search', params: { start: `${day}T12:00:00Z`, end: `${day}T13:00:00Z` }, baseline: base(`sort_at >= TIMESTAMPTZ '${day} 12:00:00+00' AND sort_at < TIMESTAMPTZ '${day} 13:00:00+00'`) },
+    { kind: 'date_range', name: '6 hour window + common word', fn: 'search', params: { start: `${day}T06:00:00Z`, end: `${day}T12:00:00Z`, text: common }, baseline: base(`sort_at >= TIMESTAMPTZ '${day} 06:00:00+00' AND sort_at < TIMESTAMPTZ '${day} 12:00:00+00' AND contains(lower(text), ${lit(common)})`) },
+    { kind: 'date_range', name: 'morning, oldest first', fn: 'search', params: { start: `${day}T03:00:00Z`, sort: 'oldest' }, baseline: base(`sort_at >= TIMESTAMPTZ '${day} 03:00:00+00'`, 'sort_at, uri') },
+    { kind: 'feature', name: 'toxicity_score>=0.95', fn: 'search', params: { feature_filters: 'toxicity_score>=0.95' }, baseline: feat('true', 'f.toxicity_score >= 0.95') },
+    { kind: 'feature', name: 'toxicity>=0.5,political<0.2 + word', fn: 'search', params: { feature_filters: 'toxicity_score>=0.5,political_score<0.2', text: common }, baseline: feat(`contains(lower(p.text), ${lit(common)})`, 'f.toxicity_score >= 0.5 AND f.political_score < 0.2') },
+    { kind: 'columns', name: 'lang=ja', fn: 'search', params: { lang: 'ja' }, baseline: base(`list_contains(langs, 'ja')`) },
+    { kind: 'columns', name: `hashtag=${tag} + has_media`, fn: 'search', params: { hashtag: String(tag), has_media: 'true' }, baseline: base(`list_contains(list_transform(hashtags, x -> lower(x)), ${lit(String(tag))}) AND has_media`) },
+    { kind: 'columns', name: 'is_reply=true', fn: 'search', params: { is_reply: 'true' }, baseline: base('reply_parent_uri IS NOT NULL') },
+    { kind: 'counts', name: 'counts per hour, whole day', fn: 'counts', params: { granularity: 'hour' }, baseline: hourBuckets('true') },
+    { kind: 'counts', name: `counts per hour, text=${common}`, fn: 'counts', params: { granularity: 'hour', text: common }, baseline: hourBuckets(`contains(lower(text), ${lit(common)})`) },
+    {
+      kind: 'counts',
+      name: 'counts per day, feature=toxicity_score',
+      fn: 'counts',
+      params: { granularity: 'day', feature: 'toxicity_score' },
+      baseline: `SELECT epoch_us(p.sort_at) // 86400000000, count(*), count(f.toxicity_score), avg(f.toxicity_score) FROM ${naive} p LEFT JOIN read_parquet(${sqlString(naiveFeaturesPath())}) f USING (uri) GROUP BY 1`,
+    },
+  ];
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+async function timeIt(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+async function runQueries(cfg: Config, api: QueryApi, conn: DuckDBConnection) {
+  const queries = await planQueries(conn);
+  const rows: { kind: string; name: string; ours: number[]; base: number[]; hits: number }[] = [];
+  for (const q of queries) {
+    const call = () => (q.fn === 'search' ? api.search(q.params) : api.counts(q.params));
+    const first = await call(); // warm-up (file metadata, OS cache)
+    await conn.runAndReadAll(q.baseline);
+    const hits = q.fn === 'search' ? (JSON.parse(first.body as string) as { meta: { count: number } }).meta.count : first.rows;
+    const ours: number[] = [];
+    const base: number[] = [];
+    for (let i = 0; i < REPS; i++) {
+      ours.push(await timeIt(call));
+      base.push(await timeIt(() => conn.runAndReadAll(q.baseline)));
+    }
+    rows.push({ kind: q.kind, name: q.name, ours, base, hits });
+    say(`  ${q.kind.padEnd(12)} ${q.name.slice(0, 44).padEnd(44)} ours p50 ${pct(ours, 50).toFixed(0).padStart(6)} ms  naive p50 ${pct(base, 50).toFixed(0).padStart(6)} ms  (${hits} rows)`);
+  }
+  void cfg;
+  return rows;
+}
+
+/** Child process: one export of ~1M rows, consumed and discarded; prints rows, seconds and peak RSS. */
+async function exportChild(): Promise<void> {
+  const start = opt('--start', START);
+  const end = opt('--end', '');
+  const cfg = loadConfig(benchEnv({ ROW_LIMIT_ENABLED: 'false', REDIS_PREFIX: 'bench:query:export:' }));
+  const ctx = await createContext(cfg, 'bench:export', { log: createLogger('bench:export', { level: 'warn' }) });
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 50);
+  const api = createQueryApi({ cfg, duckdb: ctx.duckdb, redis: ctx.redis, keys: ctx.keys, log: ctx.log, metrics: apiMetrics() });
+  const t = performance.now();
+  const res = await api.exportPosts({ format: opt('--format', 'csv'), start, ...(end ? { end } : {}) });
+  let lines = 0;
+  let bytes = 0;
+  for await (const chunk of res.body) {
+    bytes += chunk.length;
+    for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) lines++;
+  }
+  const secs = (performance.now() - t) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  await ctx.destroy();
+  process.stdout.write(JSON.stringify({ lines, bytes, secs, rss_mb: Math.round(peak / 1048576) }) + '\n');
+}
+
+async function runExport(conn: DuckDBConnection): Promise<{ rows: number; rowsPerS: number; rssMb: number; format: string }[]> {
+  // The end bound that leaves 1M posts from the start of the day (all of them on a smaller dataset).
+  const endRow = (await conn.runAndReadAll(`SELECT strftime(make_timestamp(epoch_us(sort_at)), '%Y-%m-%dT%H:%M:%S.%fZ') FROM read_parquet(${sqlString(naivePath())}) WHERE sort_at >= TIMESTAMPTZ '${START}' ORDER BY sort_at LIMIT 1 OFFSET 1000000`)).getRows()[0];
+  const endTs = endRow ? String(endRow[0]) : '';
+  const out = [];
+  for (const format of ['csv', 'ndjson']) {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--export-child', '--events', String(EVENTS), '--start', START, '--end', endTs ?? '', '--format', format], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: process.env,
+    });
+    let text = '';
+    child.stdout.on('data', (d: Buffer) => (text += d.toString()));
+    await new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`export child exited ${code}`)))));
+    const r = JSON.parse(text.trim().split('\n').pop()!) as { lines: number; secs: number; rss_mb: number };
+    const rows = format === 'csv' ? r.lines - 1 : r.lines;
+    out.push({ rows, rowsPerS: Math.round(rows / r.secs), rssMb: r.rss_mb, format });
+    say(`  export ${format}: ${rows} rows in ${r.secs.toFixed(2)} s = ${Math.round(rows / r.secs)} rows/s, peak RSS ${r.rss_mb} MB`);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (flag('--export-child')) return exportChild();
+  if (flag('--rebuild') || !existsSync(path.join(DIR, 'ready.json'))) {
+    say(`building the dataset: ${EVENTS} events (≈${Math.round(EVENTS * SPEC_POST_SHARE)} posts) under ${DIR}`);
+    const redisCheck = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redisCheck.connect();
+    await redisCheck.quit();
+    await build();
+  }
+  if (flag('--build-only')) return;
+  const ready = JSON.parse(await readFile(path.join(DIR, 'ready.json'), 'utf8')) as { events: number; posts: number; build_s: number };
+  say(`dataset: ${ready.events} events, ${ready.posts} posts (built in ${ready.build_s} s); ${REPS} runs per query`);
+  const cfg = loadConfig(benchEnv({ REDIS_PREFIX: 'bench:query:run:' }));
+  const ctx = await createContext(cfg, 'bench:query', { log: createLogger('bench:query', { level: 'warn' }) });
+  const api = createQueryApi({ cfg, duckdb: ctx.duckdb, redis: ctx.redis, keys: ctx.keys, log: ctx.log, metrics: apiMetrics() });
+  const conn = await ctx.duckdb.connect();
+  try {
+    const rows = await runQueries(cfg, api, conn);
+    say('\nper kind (ms)            ours p50   ours p95   naive p50  naive p95');
+    const kinds = [...new Set(rows.map((r) => r.kind))];
+    for (const k of kinds) {
+      const ours = rows.filter((r) => r.kind === k).flatMap((r) => r.ours);
+      const base = rows.filter((r) => r.kind === k).flatMap((r) => r.base);
+      say(`  ${k.padEnd(22)} ${pct(ours, 50).toFixed(0).padStart(8)} ${pct(ours, 95).toFixed(0).padStart(10)} ${pct(base, 50).toFixed(0).padStart(10)} ${pct(base, 95).toFixed(0).padStart(10)}`);
+    }
+    const search = rows.filter((r) => r.kind !== 'counts');
+    const oursAll = search.flatMap((r) => r.ours);
+    const baseAll = search.flatMap((r) => r.base);
+    say(`  ${'search (all kinds)'.padEnd(22)} ${pct(oursAll, 50).toFixed(0).padStart(8)} ${pct(oursAll, 95).toFixed(0).padStart(10)} ${pct(baseAll, 50).toFixed(0).padStart(10)} ${pct(baseAll, 95).toFixed(0).padStart(10)}`);
+    say('\nexport of ~1M rows (separate process, row limit off):');
+    const exp = flag('--no-export') ? [] : await runExport(conn);
+    const csv = exp.find((e) => e.format === 'csv');
+    if (JSON_OUT) {
+      process.stdout.write(
+        JSON.stringify({
+          posts: ready.posts,
+          search_p50_ms: Math.round(pct(oursAll, 50)),
+          search_p95_ms: Math.round(pct(oursAll, 95)),
+          baseline_p95_ms: Math.round(pct(baseAll, 95)),
+          export_rows_per_s: csv?.rowsPerS ?? null,
+          export_rss_mb: csv?.rssMb ?? null,
+        }) + '\n',
+      );
+    }
+  } finally {
+    conn.closeSync();
+    await ctx.destroy();
+  }
+}
+
+await main();
