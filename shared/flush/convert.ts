@@ -5,6 +5,7 @@
  * (shared/tables) is materialised with its partition hour, ready to be written per hour.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { isUtf8 } from 'node:buffer';
 import { open } from 'node:fs/promises';
 import { sqlIdent, sqlString } from '../duckdb.js';
 import { FIREHOSE_TABLES, projectionSql, type TableDef, type TableName } from '../tables/index.js';
@@ -14,22 +15,30 @@ import type { StreamEntry } from './stream.js';
 /** The events we accept have time_us in [2020-01-01, 2100-01-01): anything else is not Jetstream's clock. */
 export const TIME_US_RANGE = { min: 1_577_836_800_000_000n, max: 4_102_444_800_000_000n } as const;
 /** Longer lines are quarantined in JS (DuckDB's CSV reader needs a line-size bound). */
-export const MAX_LINE_CHARS = 32 * 1024 * 1024;
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
 const SEP = '\x1e';
-const NEEDS_REWRITE = /[\n\r\x1e\0]/;
+const NL = Buffer.from('\n');
 
-/** The envelope read by json_transform; scalars stay JSON so their types can be checked exactly. */
+/** Bytes that cannot appear in compact JSON outside strings but would break the line file. */
+function needsRewrite(b: Buffer): boolean {
+  return b.indexOf(0x0a) >= 0 || b.indexOf(0x0d) >= 0 || b.indexOf(0x1e) >= 0 || b.indexOf(0x00) >= 0;
+}
+
+/**
+ * The envelope read by json_transform (one parse per line). Strings are read as VARCHAR (a number there
+ * becomes its text and then fails the checks below, e.g. a DID must start with `did:`); time_us stays
+ * JSON so that a quoted number is told apart from a number.
+ */
 const ENVELOPE = JSON.stringify({
-  did: 'JSON',
+  did: 'VARCHAR',
   time_us: 'JSON',
-  kind: 'JSON',
-  commit: { rev: 'JSON', operation: 'JSON', collection: 'JSON', rkey: 'JSON', cid: 'JSON', record: 'JSON' },
+  kind: 'VARCHAR',
+  commit: { rev: 'VARCHAR', operation: 'VARCHAR', collection: 'VARCHAR', rkey: 'VARCHAR', cid: 'VARCHAR', record: 'JSON' },
   identity: 'JSON',
   account: 'JSON',
 });
 
-/** A JSON scalar as VARCHAR when it is a JSON string, else NULL. */
-const str = (j: string) => `CASE WHEN json_type(${j}) = 'VARCHAR' THEN ${j}->>'$' END`;
+const str = (j: string) => j;
 const isObject = (j: string) => `coalesce(starts_with(${j}::VARCHAR, '{'), false)`;
 
 export interface StagedBatch {
@@ -57,7 +66,7 @@ async function writeLines(entries: StreamEntry[], file: string): Promise<Quarant
   const rejected: QuarantinedEntry[] = [];
   const fh = await open(file, 'w');
   try {
-    let parts: string[] = [];
+    let parts: Buffer[] = [];
     let size = 0;
     for (let ord = 0; ord < entries.length; ord++) {
       const { id, raw } = entries[ord]!;
@@ -66,28 +75,32 @@ async function writeLines(entries: StreamEntry[], file: string): Promise<Quarant
         continue;
       }
       let line = raw;
-      if (line.length > MAX_LINE_CHARS) {
-        rejected.push({ stream_id: id, reason: 'invalid_json', detail: `line longer than ${MAX_LINE_CHARS} characters`, raw });
+      if (line.length > MAX_LINE_BYTES) {
+        rejected.push({ stream_id: id, reason: 'invalid_json', detail: `line longer than ${MAX_LINE_BYTES} bytes`, raw: raw.toString('utf8') });
         continue;
       }
-      if (NEEDS_REWRITE.test(line)) {
+      if (!isUtf8(line)) {
+        rejected.push({ stream_id: id, reason: 'invalid_utf8', raw: raw.toString('utf8') });
+        continue;
+      }
+      if (needsRewrite(line)) {
         // Line breaks or our separator can only be JSON whitespace or invalid text: re-serialise compactly.
         try {
-          line = JSON.stringify(JSON.parse(line));
+          line = Buffer.from(JSON.stringify(JSON.parse(raw.toString('utf8'))));
         } catch (err) {
-          rejected.push({ stream_id: id, reason: 'invalid_json', detail: (err as Error).message, raw });
+          rejected.push({ stream_id: id, reason: 'invalid_json', detail: (err as Error).message, raw: raw.toString('utf8') });
           continue;
         }
       }
-      parts.push(`${ord}${SEP}${id}${SEP}${line}\n`);
+      parts.push(Buffer.from(`${ord}${SEP}${id}${SEP}`, 'latin1'), line, NL);
       size += line.length;
       if (size > 4_000_000) {
-        await fh.write(parts.join(''));
+        await fh.write(Buffer.concat(parts));
         parts = [];
         size = 0;
       }
     }
-    if (parts.length) await fh.write(parts.join(''));
+    if (parts.length) await fh.write(Buffer.concat(parts));
   } finally {
     await fh.close();
   }
@@ -95,7 +108,7 @@ async function writeLines(entries: StreamEntry[], file: string): Promise<Quarant
 }
 
 /** The SQL that loads the line file and classifies every row (reason NULL = valid). */
-function stageSql(file: string): string {
+export function stageSql(file: string): string {
   const c = (f: string) => `s."commit".${f}`;
   const kind = str('s.kind');
   const operation = str(c('operation'));
@@ -106,7 +119,7 @@ WITH src AS (
   SELECT ord, id, line FROM read_csv(${sqlString(file)},
     columns = {'ord': 'INTEGER', 'id': 'VARCHAR', 'line': 'VARCHAR'},
     delim = '${SEP}', quote = '', escape = '', header = false, auto_detect = false,
-    max_line_size = ${MAX_LINE_CHARS + 64})
+    max_line_size = ${MAX_LINE_BYTES + 64})
 ), parsed AS (
   SELECT ord, id, line, coalesce(json_valid(line), false) AS ok,
     CASE WHEN coalesce(json_valid(line), false) THEN json_transform(line, ${sqlString(ENVELOPE)}) END AS s
@@ -202,7 +215,7 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
   const bad = await conn.runAndReadAll(`SELECT ord, reason FROM staged WHERE reason IS NOT NULL ORDER BY ord`);
   for (const [ord, reason] of bad.getRows()) {
     const e = entries[Number(ord)]!;
-    quarantined.push({ stream_id: e.id, reason: reason as QuarantineReason, raw: e.raw ?? null });
+    quarantined.push({ stream_id: e.id, reason: reason as QuarantineReason, raw: e.raw?.toString('utf8') ?? null });
   }
   const dupReader = await conn.runAndReadAll(`SELECT count(*) FROM staged WHERE reason IS NULL AND dup_rank > 1`);
   const duplicates = Number(dupReader.getRows()[0]![0]);
@@ -214,7 +227,7 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
       const badOrds = await findBadOrds(conn, table);
       for (const [ord, detail] of badOrds) {
         const e = entries[ord]!;
-        quarantined.push({ stream_id: e.id, reason: 'projection_error', detail, raw: e.raw ?? null });
+        quarantined.push({ stream_id: e.id, reason: 'projection_error', detail, raw: e.raw?.toString('utf8') ?? null });
       }
       const skip = badOrds.size ? `WHERE ord NOT IN (${[...badOrds.keys()].join(',')})` : '';
       await conn.run(materializeSql(table, `(SELECT * FROM events ${skip})`));

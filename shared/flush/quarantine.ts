@@ -9,6 +9,7 @@ import { commitFile, fsyncDir, tempPathFor } from './durable.js';
 /** Why an entry could not be converted (the metric label and the `reason` field). */
 export const QUARANTINE_REASONS = [
   'missing_field_e',
+  'invalid_utf8',
   'invalid_json',
   'not_an_object',
   'bad_did',

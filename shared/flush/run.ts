@@ -81,9 +81,11 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
   }
   const name = batchName(batch.entries[0]!.id, batch.entries[batch.entries.length - 1]!.id);
   const lineFile = path.join(os.tmpdir(), `bsky-flush-${process.pid}-${name}.lines`);
+  const t0 = Date.now();
   try {
     const staged = await stageBatch(conn, batch.entries, lineFile);
     await rm(lineFile, { force: true });
+    const tStaged = Date.now();
     crashPoint(ctx, 'before_write');
 
     const parquetDir = cfg.storage.parquetDir;
@@ -105,9 +107,11 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
     }
     for (const dir of dirs) await syncDirChain(dir, parquetDir);
     const qFile = await writeQuarantine(cfg.storage.quarantineDir, name, staged.quarantined);
+    const tWritten = Date.now();
     crashPoint(ctx, 'after_rename_before_ack');
 
     await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
+    const ms = { convert: tStaged - t0, write: tWritten - tStaged, ack: Date.now() - tWritten };
 
     summary.batches++;
     summary.events_read += batch.entries.length;
@@ -130,7 +134,7 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
       m.files.inc({ table: out.table });
     }
     log.info(
-      { batch: name, source: batch.source, events: batch.entries.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates },
+      { batch: name, source: batch.source, events: batch.entries.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates, ms },
       'batch flushed',
     );
   } finally {
@@ -170,6 +174,7 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
     await ensureGroup(redis, keys.stream, keys.flushGroup);
     const maxBatches = opts.maxBatches ?? cfg.pipeline.flushMaxBatches;
     while (summary.batches < maxBatches && lock.held) {
+      const tRead = Date.now();
       const batch = await nextBatch(redis, {
         stream: keys.stream,
         group: keys.flushGroup,
@@ -178,6 +183,7 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
         claimIdleMs: cfg.pipeline.flushClaimIdleMs,
       });
       if (!batch) break;
+      log.debug({ entries: batch.entries.length, ms: Date.now() - tRead }, 'batch read');
       await flushBatch(ctx, conn, batch, summary);
       if (batch.source === 'new' && batch.entries.length < cfg.pipeline.flushBatchSize) break;
     }

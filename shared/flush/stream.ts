@@ -6,10 +6,10 @@
  */
 import type { Redis } from 'ioredis';
 
-/** One stream entry: its ID and the raw Jetstream JSON text (undefined when field `e` is missing). */
+/** One stream entry: its ID and the raw Jetstream JSON bytes (undefined when field `e` is missing). */
 export interface StreamEntry {
   id: string;
-  raw: string | undefined;
+  raw: Buffer | undefined;
 }
 
 export type BatchSource = 'own_pending' | 'claimed' | 'new';
@@ -24,19 +24,25 @@ export interface StreamBatch {
 /** Most entries requested per Redis round trip (keeps replies and memory spikes bounded). */
 const CHUNK = 20_000;
 
-type RawEntry = [id: string, fields: string[] | null];
+// Replies are read as Buffers: ioredis parses them about twice as fast as strings, and the bytes go
+// to DuckDB's input file as they are.
+type RawEntry = [id: Buffer, fields: Buffer[] | null];
+
+function isFieldE(b: Buffer | undefined): boolean {
+  return b !== undefined && b.length === 1 && b[0] === 0x65;
+}
 
 function toEntry([id, fields]: RawEntry): StreamEntry {
-  let raw: string | undefined;
+  let raw: Buffer | undefined;
   if (fields) {
     for (let i = 0; i + 1 < fields.length; i += 2) {
-      if (fields[i] === 'e') {
+      if (isFieldE(fields[i])) {
         raw = fields[i + 1];
         break;
       }
     }
   }
-  return { id, raw };
+  return { id: id.toString('latin1'), raw };
 }
 
 /** Creates the consumer group (and the stream) if missing; the group starts at the stream's beginning. */
@@ -49,8 +55,8 @@ export async function ensureGroup(redis: Redis, stream: string, group: string): 
 }
 
 async function readGroup(redis: Redis, stream: string, group: string, consumer: string, count: number, from: string): Promise<RawEntry[]> {
-  const reply = (await redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, from)) as
-    | [string, RawEntry[]][]
+  const reply = (await redis.xreadgroupBuffer('GROUP', group, consumer, 'COUNT', count, 'STREAMS', stream, from)) as
+    | [Buffer, RawEntry[]][]
     | null;
   return reply?.[0]?.[1] ?? [];
 }
@@ -63,11 +69,11 @@ async function readOwnPending(redis: Redis, stream: string, group: string, consu
     const want = Math.min(CHUNK, max - batch.entries.length - batch.orphanIds.length);
     const got = await readGroup(redis, stream, group, consumer, want, after);
     for (const e of got) {
-      if (e[1] === null) batch.orphanIds.push(e[0]);
+      if (e[1] === null) batch.orphanIds.push(e[0].toString('latin1'));
       else batch.entries.push(toEntry(e));
     }
     if (got.length < want) break;
-    after = got[got.length - 1]![0];
+    after = got[got.length - 1]![0].toString('latin1');
   }
   return batch;
 }
@@ -78,10 +84,10 @@ async function claimStale(redis: Redis, stream: string, group: string, consumer:
   let cursor = '0-0';
   do {
     const want = Math.min(CHUNK, max - batch.entries.length);
-    const reply = (await redis.xautoclaim(stream, group, consumer, minIdleMs, cursor, 'COUNT', want)) as [string, RawEntry[], string[]?];
-    cursor = reply[0];
+    const reply = (await redis.callBuffer('XAUTOCLAIM', stream, group, consumer, String(minIdleMs), cursor, 'COUNT', String(want))) as [Buffer, RawEntry[], Buffer[]?];
+    cursor = reply[0].toString('latin1');
     for (const e of reply[1]) {
-      if (e[1] === null) batch.orphanIds.push(e[0]);
+      if (e[1] === null) batch.orphanIds.push(e[0].toString('latin1'));
       else batch.entries.push(toEntry(e));
     }
     // Redis ≥ 7 drops deleted entries from the PEL itself and reports them here: nothing to acknowledge.

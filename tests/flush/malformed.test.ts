@@ -42,11 +42,12 @@ tap.test('1% malformed batch: every valid event in Parquet, every bad line quara
   // Spread the bad lines through the batch.
   bad.forEach(([line], i) => lines.splice(37 + i * 53, 0, line));
   const ids = await xaddLines(env.redis, env.ctx.keys.stream, lines);
+  const badUtf8 = await env.redis.xadd(env.ctx.keys.stream, '*', 'e', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
 
   const s = await runFlush(env.ctx);
-  t.equal(s.events_read, 612);
-  t.equal(s.quarantined, bad.length);
-  const expectedReasons: Record<string, number> = {};
+  t.equal(s.events_read, 613);
+  t.equal(s.quarantined, bad.length + 1);
+  const expectedReasons: Record<string, number> = { invalid_utf8: 1 };
   for (const [, r] of bad) expectedReasons[r] = (expectedReasons[r] ?? 0) + 1;
   t.same(s.quarantined_by_reason, expectedReasons);
   const total = Object.values(s.rows).reduce((a, b) => a + b, 0);
@@ -55,13 +56,14 @@ tap.test('1% malformed batch: every valid event in Parquet, every bad line quara
 
   t.equal(s.quarantine_files.length, 1);
   const q = (await readFile(s.quarantine_files[0]!, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  t.equal(q.length, bad.length);
-  const badIds = new Set<string>();
+  t.equal(q.length, bad.length + 1);
+  t.match(q.find((r) => r.stream_id === badUtf8), { reason: 'invalid_utf8', raw: '{"\ufffd\ufffd"}' });
+  const badIds = new Set<string>([badUtf8!]);
   lines.forEach((l, i) => {
     if (bad.some(([b]) => b === l)) badIds.add(ids[i]!);
   });
   t.same(new Set(q.map((r) => r.stream_id)), badIds, 'quarantine names the stream entries');
-  for (const r of q) {
+  for (const r of q.filter((x) => x.reason !== 'invalid_utf8')) {
     const [line, reason] = bad.find(([b]) => b === r.raw)!;
     t.equal(r.reason, reason, `reason for ${String(line).slice(0, 30)}`);
   }
