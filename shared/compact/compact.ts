@@ -168,13 +168,15 @@ async function planDeleteHits(conn: DuckDBConnection, plans: HourPlan[], now: nu
       genFiles.push({ file: path.join(plan.hour.dir, entry.file), plan, table });
     }
   }
-  if (genFiles.length > 0) {
-    // One scan of the uri (and indexed_at) columns of the recent compacted files: which hold a row deleted since.
+  const byFile = new Map(genFiles.map((g) => [g.file, g]));
+  // One scan of the uri (and indexed_at) columns of the recent compacted files: which hold a row deleted since.
+  for (const timed of [true, false]) {
+    const files = genFiles.filter((g) => hasColumn(TABLES[g.table], 'indexed_at') === timed).map((g) => g.file);
+    if (files.length === 0) continue;
     const hit = await conn.runAndReadAll(
-      `SELECT DISTINCT f.filename AS file FROM read_parquet(${fileList(genFiles.map((g) => g.file))}, filename = true, hive_partitioning = false, union_by_name = true) f
-       JOIN compact_deletes d ON d.uri = f.uri AND d.deleted_at >= coalesce(f.indexed_at, TIMESTAMPTZ '-infinity')`,
+      `SELECT DISTINCT f.filename AS file FROM read_parquet(${fileList(files)}, filename = true, hive_partitioning = false, union_by_name = true) f
+       JOIN compact_deletes d ON d.uri = f.uri${timed ? ' AND d.deleted_at >= f.indexed_at' : ''}`,
     );
-    const byFile = new Map(genFiles.map((g) => [g.file, g]));
     for (const row of hit.getRowObjectsJS()) {
       const g = byFile.get(String(row.file));
       if (g) g.plan.tables.set(g.table, 'deletes');
@@ -232,12 +234,13 @@ async function compactTable(
 }
 
 /** Compacts one planned hour: every listed table gets a new generation, then one manifest switch. */
-async function compactHour(conn: DuckDBConnection, plan: HourPlan, now: number, rowGroupSize: number, summary: CompactSummary): Promise<void> {
+async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => number, rowGroupSize: number, summary: CompactSummary): Promise<void> {
   const dir = plan.hour.dir;
   const manifest: HourManifest = plan.manifest ? structuredClone(plan.manifest) : emptyManifest();
   removeOrphans(dir, manifest);
   await mkdir(path.join(dir, GENERATIONS_DIR), { recursive: true });
   const m = compactMetrics();
+  const changed: TableName[] = [];
   for (const [name] of [...plan.tables].sort(([a], [b]) => a.localeCompare(b))) {
     const table = TABLES[name];
     const inputs = await listHourTableFiles(dir, name);
@@ -251,12 +254,13 @@ async function compactHour(conn: DuckDBConnection, plan: HourPlan, now: number, 
       gen,
       file,
       replaces: [...new Set([...(prev?.replaces ?? []), ...merged])].sort(),
-      switchedAt: now,
+      switchedAt: 0,
       rows: r.rows_out,
       bytes: r.bytesAfter,
       published: false,
-      retired: prev ? [...prev.retired, { file: prev.file, at: now }] : [],
+      retired: prev ? [...prev.retired, { file: prev.file, at: 0 }] : [],
     };
+    changed.push(name);
     const t = (summary.tables[name] ??= { rows_in: 0, rows_out: 0, duplicates_removed: 0, deleted_removed: 0 });
     t.rows_in += r.rows_in;
     t.rows_out += r.rows_out;
@@ -271,7 +275,14 @@ async function compactHour(conn: DuckDBConnection, plan: HourPlan, now: number, 
     m.bytes.inc({ stage: 'before' }, r.bytesBefore);
     m.bytes.inc({ stage: 'after' }, r.bytesAfter);
   }
-  // The switch: from here on the catalog hands out the new generations.
+  // The switch: from here on the catalog hands out the new generations. The grace periods count from
+  // this instant, not from when the merge began.
+  const switchedAt = clock();
+  for (const name of changed) {
+    const e = manifest.tables[name]!;
+    e.switchedAt = switchedAt;
+    for (const r of e.retired) if (r.at === 0) r.at = switchedAt;
+  }
   await writeManifest(dir, manifest);
   plan.manifest = manifest;
   summary.hours_compacted++;
@@ -334,7 +345,7 @@ export async function compact(ctx: CompactContext, opts: CompactOptions = {}): P
       for (const plan of plans) {
         opts.signal?.throwIfAborted();
         if (lock && !lock.held) throw new Error('compact lock lost');
-        await compactHour(conn, plan, clock(), rowGroupSize, summary);
+        await compactHour(conn, plan, clock, rowGroupSize, summary);
       }
       await conn.run('DROP TABLE IF EXISTS compact_deletes');
     });
