@@ -110,6 +110,9 @@ tap.test('golden fixture: one row in each table, hive layout, ZSTD, stream acked
       created_at: '2026-02-14 23:48:34.991+00',
     },
   ]);
+  const [profile] = await readTable(env.duckdb, dir, 'profiles', 'record');
+  const golden = fixtureLines('jetstream-golden-10.jsonl').map((l) => JSON.parse(l) as { commit?: { collection: string; record: unknown } });
+  t.same(JSON.parse(String(profile!.record)), golden.find((e) => e.commit?.collection === 'app.bsky.actor.profile')!.commit!.record, 'record column holds the same JSON');
   t.match(await readTable(env.duckdb, dir, 'records', 'collection, operation, author_did, created_at'), [
     { collection: 'place.stream.broadcast.origin', operation: 'update', author_did: 'did:plc:qlhxnyjaacdu5jvapiqtbgqg', created_at: null },
   ]);
