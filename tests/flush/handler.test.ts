@@ -29,7 +29,7 @@ tap.test('handler runs one flush and returns the JSON summary', async (t) => {
     succeed() {},
     fail() {},
   };
-  const result = (await mod.default({ method: 'POST', body: '', rawBody: Buffer.alloc(0), headers: {}, query: {}, path: '/', signal: new AbortController().signal } as FunctionEvent, context)) as Record<string, unknown>;
+  const result = (await mod.default({ method: 'POST', body: '', rawBody: Buffer.alloc(0), headers: {}, query: {}, path: '/', signal: new AbortController().signal } as FunctionEvent, context)) as unknown as Record<string, unknown>;
   t.equal(status, 200);
   t.match(result, { status: 'ok', events_read: 10, files_written: 10, quarantined: 0, batches: 1, stream_length: 0 });
   t.type(result.duration_ms, 'number');
