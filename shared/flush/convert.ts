@@ -61,7 +61,10 @@ export function outputRelation(table: TableName): string {
   return sqlIdent(`out_${table}`);
 }
 
-/** Writes `ord SEP id SEP line` rows for DuckDB; returns entries rejected before DuckDB sees them. */
+/**
+ * Writes `ord SEP id SEP line` rows for DuckDB; returns entries rejected before DuckDB sees them. Each
+ * entry's bytes are released once written (a large batch is then held once, by DuckDB, not twice).
+ */
 async function writeLines(entries: StreamEntry[], file: string): Promise<QuarantinedEntry[]> {
   const rejected: QuarantinedEntry[] = [];
   const fh = await open(file, 'w');
@@ -80,7 +83,7 @@ async function writeLines(entries: StreamEntry[], file: string): Promise<Quarant
         continue;
       }
       if (!isUtf8(line)) {
-        rejected.push({ stream_id: id, reason: 'invalid_utf8', raw: raw.toString('utf8') });
+        rejected.push({ stream_id: id, reason: 'invalid_utf8', raw: raw.toString('utf8'), raw_base64: raw.toString('base64') });
         continue;
       }
       if (needsRewrite(line)) {
@@ -93,6 +96,7 @@ async function writeLines(entries: StreamEntry[], file: string): Promise<Quarant
         }
       }
       parts.push(Buffer.from(`${ord}${SEP}${id}${SEP}`, 'latin1'), line, NL);
+      entries[ord]!.raw = undefined;
       size += line.length;
       if (size > 4_000_000) {
         await fh.write(Buffer.concat(parts));
@@ -202,21 +206,24 @@ async function findBadOrds(conn: DuckDBConnection, table: TableDef): Promise<Map
   return bad;
 }
 
+/** Looks up the raw text of a few stream entries again (for quarantine records). */
+export type FetchRaw = (ids: string[]) => Promise<Map<string, string | null>>;
+
 /**
  * Loads and converts `entries` on `conn` (one connection per batch; it keeps the temp tables the
- * writer reads). `lineFile` is a scratch path for the raw lines.
+ * writer reads). `lineFile` is a scratch path for the raw lines. The entries' bytes are released while
+ * the line file is written; `fetchRaw` gets back the few that end in quarantine.
  */
-export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[], lineFile: string): Promise<StagedBatch> {
+export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[], lineFile: string, fetchRaw: FetchRaw): Promise<StagedBatch> {
   await conn.run(`SET TimeZone = 'UTC'`);
   const quarantined = await writeLines(entries, lineFile);
   await conn.run(stageSql(lineFile));
   await conn.run(EVENTS_VIEW);
 
   const bad = await conn.runAndReadAll(`SELECT ord, reason FROM staged WHERE reason IS NOT NULL ORDER BY ord`);
-  for (const [ord, reason] of bad.getRows()) {
-    const e = entries[Number(ord)]!;
-    quarantined.push({ stream_id: e.id, reason: reason as QuarantineReason, raw: e.raw?.toString('utf8') ?? null });
-  }
+  const badRows = bad.getRows().map(([ord, reason]) => ({ id: entries[Number(ord)]!.id, reason: reason as QuarantineReason }));
+  const badRaw = badRows.length ? await fetchRaw(badRows.map((b) => b.id)) : new Map<string, string | null>();
+  for (const b of badRows) quarantined.push({ stream_id: b.id, reason: b.reason, raw: badRaw.get(b.id) ?? null });
   const dupReader = await conn.runAndReadAll(`SELECT count(*) FROM staged WHERE reason IS NULL AND dup_rank > 1`);
   const duplicates = Number(dupReader.getRows()[0]![0]);
 
@@ -225,9 +232,10 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
       await conn.run(materializeSql(table, 'events'));
     } catch {
       const badOrds = await findBadOrds(conn, table);
+      const raws = await fetchRaw([...badOrds.keys()].map((ord) => entries[ord]!.id));
       for (const [ord, detail] of badOrds) {
-        const e = entries[ord]!;
-        quarantined.push({ stream_id: e.id, reason: 'projection_error', detail, raw: e.raw?.toString('utf8') ?? null });
+        const id = entries[ord]!.id;
+        quarantined.push({ stream_id: id, reason: 'projection_error', detail, raw: raws.get(id) ?? null });
       }
       const skip = badOrds.size ? `WHERE ord NOT IN (${[...badOrds.keys()].join(',')})` : '';
       await conn.run(materializeSql(table, `(SELECT * FROM events ${skip})`));

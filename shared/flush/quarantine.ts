@@ -1,6 +1,6 @@
 /**
  * Malformed input is kept, not dropped: one NDJSON file per batch under $QUARANTINE_DIR, each line
- * `{"stream_id", "reason", "detail"?, "raw"}` with the entry exactly as it was in the stream.
+ * `{"stream_id", "reason", "detail"?, "raw", "raw_base64"?}` with the entry as it was in the stream.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -33,6 +33,8 @@ export interface QuarantinedEntry {
   reason: QuarantineReason;
   detail?: string;
   raw: string | null;
+  /** The exact bytes, when they are not valid UTF-8 (raw then shows them with replacement characters). */
+  raw_base64?: string;
 }
 
 /** `<batch>.ndjson` under the quarantine folder. */

@@ -71,6 +71,27 @@ async function syncDirChain(dir: string, root: string): Promise<void> {
   }
 }
 
+/** The raw text of a few entries, read again from the stream (they are not deleted before the ack). */
+async function fetchRawEntries(ctx: AppContext, ids: string[]): Promise<Map<string, string | null>> {
+  const out = new Map<string, string | null>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const p = ctx.redis.pipeline();
+    const chunk = ids.slice(i, i + 1000);
+    for (const id of chunk) p.xrangeBuffer(ctx.keys.stream, id, id);
+    const res = (await p.exec()) ?? [];
+    res.forEach(([err, reply], j) => {
+      if (err) throw err;
+      const fields = (reply as [Buffer, Buffer[]][])[0]?.[1] ?? [];
+      let raw: string | null = null;
+      for (let k = 0; k + 1 < fields.length; k += 2) {
+        if (fields[k]!.toString() === 'e') raw = fields[k + 1]!.toString('utf8');
+      }
+      out.set(chunk[j]!, raw);
+    });
+  }
+  return out;
+}
+
 async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: StreamBatch, summary: FlushSummary): Promise<void> {
   const { cfg, redis, keys, log } = ctx;
   const m = flushMetrics();
@@ -83,7 +104,8 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
   const lineFile = path.join(os.tmpdir(), `bsky-flush-${process.pid}-${name}.lines`);
   const t0 = Date.now();
   try {
-    const staged = await stageBatch(conn, batch.entries, lineFile);
+    const fetchRaw = (wanted: string[]) => fetchRawEntries(ctx, wanted);
+    const staged = await stageBatch(conn, batch.entries, lineFile, fetchRaw);
     await rm(lineFile, { force: true });
     const tStaged = Date.now();
     crashPoint(ctx, 'before_write');

@@ -57,7 +57,7 @@ tap.test('1% malformed batch: every valid event in Parquet, every bad line quara
   t.equal(s.quarantine_files.length, 1);
   const q = (await readFile(s.quarantine_files[0]!, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   t.equal(q.length, bad.length + 1);
-  t.match(q.find((r) => r.stream_id === badUtf8), { reason: 'invalid_utf8', raw: '{"\ufffd\ufffd"}' });
+  t.match(q.find((r) => r.stream_id === badUtf8), { reason: 'invalid_utf8', raw: '{"\ufffd\ufffd"}', raw_base64: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]).toString('base64') });
   const badIds = new Set<string>([badUtf8!]);
   lines.forEach((l, i) => {
     if (bad.some(([b]) => b === l)) badIds.add(ids[i]!);
