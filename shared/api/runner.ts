@@ -6,6 +6,8 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { AppError, OverloadError } from '../errors.js';
 
+const configured = new WeakSet<DuckDBInstance>();
+
 /** A connection plus the interrupt machinery; `close()` always, in a finally. */
 export class QueryScope {
   private timer: NodeJS.Timeout | undefined;
@@ -26,6 +28,12 @@ export class QueryScope {
 
   static async open(db: DuckDBInstance, timeoutMs: number, signal?: AbortSignal): Promise<QueryScope> {
     const conn = await db.connect();
+    if (!configured.has(db)) {
+      // Every file the catalog returns is immutable once in place: keep Parquet footers in memory
+      // instead of re-reading them on every query (a month is thousands of files).
+      await conn.run('SET GLOBAL parquet_metadata_cache = true');
+      configured.add(db);
+    }
     return new QueryScope(conn, timeoutMs, signal);
   }
 

@@ -37,12 +37,18 @@ export interface QueryFilters extends Filters {
   authorDid?: string;
 }
 
-/** A table scan over `files`, or an empty relation with the table's columns when there are none. */
-export function tableSql(b: Binder, table: TableDef, files: readonly string[]): string {
+/**
+ * A table scan over `files`, or an empty relation with the table's columns when there are none. With
+ * `rowIds`, also `filename` and `file_row_number`: the identity of a physical row, so that of several
+ * identical copies (replays) exactly one can be picked.
+ */
+export function tableSql(b: Binder, table: TableDef, files: readonly string[], rowIds = false): string {
   if (files.length === 0) {
-    return `(SELECT ${table.columns.map((c) => `NULL::${c.type} AS ${sqlIdent(c.name)}`).join(', ')} WHERE false)`;
+    const ids = rowIds ? ', NULL::VARCHAR AS filename, NULL::BIGINT AS file_row_number' : '';
+    return `(SELECT ${table.columns.map((c) => `NULL::${c.type} AS ${sqlIdent(c.name)}`).join(', ')}${ids} WHERE false)`;
   }
-  return `read_parquet(${b.bind(listValue([...files]))}::VARCHAR[], union_by_name = true, hive_partitioning = false)`;
+  const ids = rowIds ? ', filename = true, file_row_number = true' : '';
+  return `read_parquet(${b.bind(listValue([...files]))}::VARCHAR[], union_by_name = true, hive_partitioning = false${ids})`;
 }
 
 const POST_SOURCE_COLUMNS = ['uri', 'cid', 'author_did', 'indexed_at', 'sort_at'];
@@ -91,32 +97,31 @@ function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined):
 }
 
 /**
- * CTEs ending in `matched`: the posts satisfying every filter, not deleted, one row per uri, with the
- * `columns` asked for (plus f_* score columns when feature filters are present).
+ * CTEs ending in `live`: one row per matching post that is not deleted — `uri`, `sort_at`, `indexed_at`
+ * of its latest version and `fh`/`fr` (file hash, row number) naming one physical row of it — plus the
+ * f_* score columns when feature filters are present. Only key columns are carried: deduplication is a
+ * hash aggregate over them, not a sort of whole rows.
  */
-export function matchedCtes(b: Binder, sources: Sources, f: QueryFilters, columns: readonly string[], cursor?: Cursor): { ctes: string[]; hasFeatures: boolean } {
-  const cols = [...new Set([...POST_SOURCE_COLUMNS, ...columns])].map((c) => `p.${sqlIdent(c)}`);
-  const where = postConditions(b, f, cursor);
+export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters): { ctes: string[]; hasFeatures: boolean } {
+  const where = postConditions(b, f, undefined);
   const ctes = [
-    `cand AS (SELECT ${cols.join(', ')} FROM ${tableSql(b, TABLES.posts, sources.posts)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, hash(p.filename) AS fh, p.file_row_number AS fr FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at, arg_max({'fh': fh, 'fr': fr}, indexed_at) AS pick FROM cand GROUP BY uri)`,
     `del AS (SELECT uri, max(indexed_at) AS deleted_at FROM ${tableSql(b, TABLES.deletes, sources.deletes)} WHERE collection = ${b.bind(COLLECTIONS.post)} GROUP BY uri)`,
   ];
   const hasFeatures = f.features.length > 0;
   let featJoin = '';
-  const featWhere: string[] = [];
   if (hasFeatures) {
     ctes.push(`feat AS (${featuresCte(b, sources)})`);
-    featJoin = 'JOIN feat f ON f.uri = c.uri';
-    for (const ff of f.features) {
+    const conds = f.features.map((ff) => {
       if (!FEATURE_COLUMNS.some((c) => c.name === ff.feature)) throw new Error(`unchecked feature ${ff.feature}`);
-      featWhere.push(`f.${sqlIdent('f_' + ff.feature)} ${ff.op} ${b.bind(ff.value)}`);
-    }
+      return `f.${sqlIdent('f_' + ff.feature)} ${ff.op} ${b.bind(ff.value)}`;
+    });
+    featJoin = `JOIN feat f ON f.uri = k.uri AND ${conds.join(' AND ')} `;
   }
   ctes.push(
-    `matched AS (SELECT c.*${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} FROM cand c ${featJoin} ` +
-      `LEFT JOIN del d ON d.uri = c.uri WHERE (d.deleted_at IS NULL OR d.deleted_at < c.indexed_at)` +
-      `${featWhere.length ? ' AND ' + featWhere.join(' AND ') : ''} ` +
-      `QUALIFY row_number() OVER (PARTITION BY c.uri ORDER BY c.indexed_at DESC, c.cid DESC) = 1)`,
+    `live AS (SELECT k.uri, k.sort_at, k.indexed_at, k.pick.fh AS fh, k.pick.fr AS fr${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} ` +
+      `FROM keys k ${featJoin}LEFT JOIN del d ON d.uri = k.uri WHERE d.deleted_at IS NULL OR d.deleted_at < k.indexed_at)`,
   );
   return { ctes, hasFeatures };
 }
@@ -203,11 +208,22 @@ export function pageSql(sources: Sources, uris: string[], minUs: bigint, maxUs: 
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${jsonLineSql('r')} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
 }
 
-/** export: every matching row (at most `limit` when given) as one `line` column, CSV or JSON. */
+/**
+ * export: every matching post (at most `limit` when given) as one `line` column, CSV or JSON. Keys are
+ * found, deduplicated, checked against deletes and (with a limit) cut first; only then are the chosen
+ * physical rows read in full.
+ */
 export function exportSql(sources: Sources, f: QueryFilters, sort: SortOrder, format: 'csv' | 'ndjson', limit?: number): BuiltQuery {
   const b = new Binder();
-  const { ctes, hasFeatures } = matchedCtes(b, sources, f, OUTPUT_SOURCE_COLUMNS);
-  ctes.push(`page AS (SELECT * FROM matched m${limit !== undefined ? ` ORDER BY ${orderSql(sort, 'm')} LIMIT ${b.bind(limit)}` : ''})`);
+  const { ctes, hasFeatures } = liveKeysCtes(b, sources, f);
+  if (limit !== undefined) ctes.push(`chosen AS (SELECT * FROM live l ORDER BY ${orderSql(sort, 'l')} LIMIT ${b.bind(limit)})`);
+  const chosen = limit !== undefined ? 'chosen' : 'live';
+  const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
+  const feats = hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'c.' + x).join(', ') : '';
+  ctes.push(
+    `page AS (SELECT ${cols.join(', ')}${feats} FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ` +
+      `JOIN ${chosen} c ON c.fh = hash(p.filename) AND c.fr = p.file_row_number)`,
+  );
   const rows = decorate(b, sources, ctes, hasFeatures, false);
   const line = format === 'csv' ? csvLineSql('r') : jsonLineSql('r');
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
@@ -219,11 +235,11 @@ export function exportSql(sources: Sources, f: QueryFilters, sort: SortOrder, fo
  */
 export function countsSql(sources: Sources, f: QueryFilters, granularity: 'hour' | 'day', feature?: string): BuiltQuery {
   const b = new Binder();
-  const { ctes, hasFeatures } = matchedCtes(b, sources, f, []);
+  const { ctes, hasFeatures } = liveKeysCtes(b, sources, f);
   const width = granularity === 'hour' ? 3_600_000_000n : 86_400_000_000n;
   const w = b.bind(width);
   let select = `(epoch_us(m.sort_at) // ${w}) * ${w} AS bucket_us, count(*) AS n`;
-  let from = 'matched m';
+  let from = 'live m';
   if (feature !== undefined) {
     if (!FEATURE_COLUMNS.some((c) => c.name === feature)) throw new Error(`unchecked feature ${feature}`);
     const col = sqlIdent('f_' + feature);
@@ -231,7 +247,7 @@ export function countsSql(sources: Sources, f: QueryFilters, granularity: 'hour'
       select += `, count(m.${col}) AS scored, avg(m.${col}) AS mean`;
     } else {
       ctes.push(`mfeat AS (${featuresCte(b, sources)})`);
-      from = 'matched m LEFT JOIN mfeat mf ON mf.uri = m.uri';
+      from = 'live m LEFT JOIN mfeat mf ON mf.uri = m.uri';
       select += `, count(mf.${col}) AS scored, avg(mf.${col}) AS mean`;
     }
   }
