@@ -41,7 +41,9 @@ export interface ReplayServer {
   stats(): { clients: number; sent: number; atEnd: number };
 }
 
-const PING_INTERVAL_MS = 30_000;
+// Jetstream pings every 30 s; more often here because a replay goes quiet at its end, and a client that
+// treats 30 s of silence as a dead socket should not flap.
+const PING_INTERVAL_MS = 10_000;
 
 /** Parses a `--rate` argument: a positive number of events per second per client, or `max`. */
 export function parseRate(text: string | undefined): number | 'max' {

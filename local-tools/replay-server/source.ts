@@ -29,7 +29,7 @@ export interface EventSource {
 }
 
 /** Files up to this many (decompressed) bytes are held in memory. */
-export const DEFAULT_MEMORY_LIMIT = 1024 * 1024 * 1024;
+export const DEFAULT_MEMORY_LIMIT = 512 * 1024 * 1024;
 
 export interface OpenSourceOptions {
   memoryLimitBytes?: number;
@@ -43,7 +43,8 @@ export async function openFileSource(file: string, opts: OpenSourceOptions): Pro
   const limit = opts.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
   const { size } = await stat(file);
   if (file.endsWith('.gz')) {
-    const data = await readGzipUpTo(file, limit);
+    // A compressed file larger than the limit cannot fit once decompressed: do not try.
+    const data = size <= limit ? await readGzipUpTo(file, limit) : null;
     if (data) return MemorySource.fromBuffer(data, file, opts.log);
     return GzipStreamSource.create(file, opts.needEnd ?? false);
   }
