@@ -51,8 +51,6 @@ export function tableSql(b: Binder, table: TableDef, files: readonly string[], r
   return `read_parquet(${b.bind(listValue([...files]))}::VARCHAR[], union_by_name = true, hive_partitioning = false${ids})`;
 }
 
-const POST_SOURCE_COLUMNS = ['uri', 'cid', 'author_did', 'indexed_at', 'sort_at'];
-
 function featuresCte(b: Binder, sources: Sources, restrictTo?: string): string {
   const cols = FEATURE_COLUMNS.map((c) => {
     const n = sqlIdent(c.name);

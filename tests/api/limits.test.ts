@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryScope } from '../../shared/api/runner.js';
+import { compareKeys, findKeysProgressively, type PostKey } from '../../shared/api/progressive.js';
 import { postsPartitionRange } from '../../shared/api/sources.js';
 import { exactPhrasePattern } from '../../shared/api/text-match.js';
 import { parseIsoToMicros } from '../../shared/api/time.js';
@@ -101,6 +102,37 @@ t.test('pure policies', async (t) => {
   t.same(postsPartitionRange({ startUs: 1n }, 0, { sortAtUs: 5n * h, uri: 'x', sort: 'oldest' }), { fromUs: 5n * h, toUs: undefined });
   t.equal(exactPhrasePattern('a.b'), '(?:^|[^\\p{L}\\p{N}\\p{M}_])a\\.b(?:[^\\p{L}\\p{N}\\p{M}_]|$)');
   t.equal(exactPhrasePattern('#tag!'), '\\#tag!', 'punctuation at the edges needs no boundary');
+});
+
+t.test('newest-first hour steps give exactly the brute-force page (back-dated posts included)', async (t) => {
+  const HOUR = 3_600_000;
+  const T0 = Date.UTC(2026, 6, 1);
+  const fileOf = (h: number) => {
+    const d = new Date(T0 + h * HOUR);
+    const p = (n: number) => String(n).padStart(2, '0');
+    return `/pq/year=${d.getUTCFullYear()}/month=${p(d.getUTCMonth() + 1)}/day=${p(d.getUTCDate())}/hour=${p(d.getUTCHours())}/posts.parquet`;
+  };
+  const post = fc.record({ hour: fc.nat({ max: 47 }), offsetMin: fc.nat({ max: 59 }), backMin: fc.oneof(fc.constant(0), fc.nat({ max: 3000 })), n: fc.nat({ max: 1_000_000 }) });
+  await fc.assert(
+    fc.asyncProperty(fc.array(post, { maxLength: 120 }), fc.integer({ min: 1, max: 30 }), async (posts, limit) => {
+      const rows = posts.map((p, i) => {
+        const indexedMs = T0 + p.hour * HOUR + p.offsetMin * 60_000;
+        return { file: fileOf(p.hour), key: { uri: `at://did:plc:x/app.bsky.feed.post/${p.n}-${i}`, t: BigInt(indexedMs - p.backMin * 60_000) * 1000n, ia: BigInt(indexedMs) * 1000n } };
+      });
+      const files = [...new Set(rows.map((r) => r.file))];
+      let scanned = 0;
+      const got = await findKeysProgressively({ posts: files, deletes: [], postFeatures: [], identities: [] }, 'newest', limit, async (fs, scan) => {
+        const inFiles = rows.filter((r) => fs.includes(r.file)).map((r) => r.key).sort((a, b) => compareKeys(a, b, 'newest'));
+        scanned += fs.length;
+        return { keys: inFiles.slice(0, Math.min(scan, limit)), nTop: Math.min(scan, inFiles.length) };
+      });
+      const want: PostKey[] = rows.map((r) => r.key).sort((a, b) => compareKeys(a, b, 'newest')).slice(0, limit);
+      if (JSON.stringify(got.map((k) => k.uri)) !== JSON.stringify(want.map((k) => k.uri))) throw new Error('page differs from brute force');
+      return scanned >= 0;
+    }),
+    { numRuns: 300, seed: 7 },
+  );
+  t.pass('300 random hour layouts');
 });
 
 t.test('hostile random parameters: only 200, 400 or 404, never 500', async (t) => {
