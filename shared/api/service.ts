@@ -83,7 +83,12 @@ export function createQueryApi(deps: QueryApiDeps) {
   /** Phase 1 of search (see progressive.ts): the first `limit` keys, exactly. */
   async function findKeys(scope: QueryScope, sources: Sources, qf: QueryFilters, sort: SortOrder, limit: number, cursor?: Cursor): Promise<PostKey[]> {
     return findKeysProgressively(sources, sort, limit, async (posts, scan) => {
-      const q = keysSql({ ...sources, posts }, qf, sort, scan, limit, cursor);
+      // A delete is indexed after its post, so deletes older than the step's oldest hour cannot matter
+      // (one hour of margin for clock differences between Jetstream instances after a fail-over).
+      const hours = posts.map(hourOfFile);
+      const fromMs = hours.some((h) => h === undefined) ? -Infinity : Math.min(...(hours as number[])) - 3_600_000;
+      const deletes = sources.deletes.filter((f) => (hourOfFile(f) ?? Infinity) >= fromMs);
+      const q = keysSql({ ...sources, posts, deletes }, qf, sort, scan, limit, cursor);
       const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
       const nTop = Number(rows[0]?.[3] ?? 0);
       const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint }));
