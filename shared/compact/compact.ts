@@ -15,6 +15,7 @@ import { listHourDirs, listHourTableFiles, listTableFiles, type HourDir } from '
 import { HOUR_MS, parseParquetPath, partitionPath } from '../parquet/layout.js';
 import { TABLES, isTableName, sortKeySql, type TableDef, type TableName } from '../tables/index.js';
 import { fsyncDir, generationFile, GENERATIONS_DIR, readManifest, writeManifest, emptyManifest, type HourManifest } from './manifest.js';
+import { isTargeted, loadNewDeletes, readAppliedDeletes, writeAppliedDeletes, type DeleteTarget } from './deletes.js';
 import { compactMetrics } from './metrics.js';
 import { publishHour, removeOrphans } from './publish.js';
 
@@ -113,15 +114,17 @@ function deletedCond(t: TableDef, alias: string): string {
   return `EXISTS (SELECT 1 FROM compact_deletes d WHERE d.uri = ${alias}.uri${at})`;
 }
 
-/** Loads every delete (uri → latest delete time) from the deletes files of hours from `fromMs` on. */
-async function loadDeletes(conn: DuckDBConnection, parquetDir: string, fromMs: number): Promise<number> {
-  const files = await listTableFiles(parquetDir, 'deletes', { fromUs: BigInt(fromMs) * 1000n });
-  if (files.length === 0) {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE compact_deletes (uri VARCHAR, deleted_at TIMESTAMPTZ)`);
-    return 0;
-  }
+/**
+ * Builds `compact_deletes` (uri → latest delete time), what merges anti-join with: the new deletes, plus
+ * every delete from the hour `fromMs` on when an hour with new batch files is merged (a delete filed
+ * before an hour began cannot remove a row seen in it).
+ */
+async function loadDeletes(conn: DuckDBConnection, parquetDir: string, fromMs: number | undefined): Promise<number> {
+  const files = fromMs === undefined ? [] : await listTableFiles(parquetDir, 'deletes', { fromUs: BigInt(fromMs) * 1000n });
+  const more = files.length ? `UNION ALL SELECT uri, indexed_at AS deleted_at FROM ${readSql(files)}` : '';
   await conn.run(
-    `CREATE OR REPLACE TEMP TABLE compact_deletes AS SELECT uri, max(indexed_at) AS deleted_at FROM ${readSql(files)} GROUP BY uri`,
+    `CREATE OR REPLACE TEMP TABLE compact_deletes AS
+     SELECT uri, max(deleted_at) AS deleted_at FROM (SELECT uri, deleted_at FROM compact_new_deletes ${more}) GROUP BY uri`,
   );
   const row = await scalarRow(conn, `SELECT count(*)::BIGINT AS n FROM compact_deletes`);
   return Number(row.n);
@@ -156,15 +159,18 @@ async function planNewBatches(hours: HourDir[]): Promise<HourPlan[]> {
 }
 
 /**
- * Adds the compacted tables of recent hours (within the lookback) holding a row that a delete in
- * `compact_deletes` removes: compacted files never keep deleted rows, so any hit is a new delete.
+ * Adds the compacted tables of recent hours (within the lookback) holding a row that a new delete
+ * (`compact_new_deletes`) removes. Only the hours the new deletes can target are read (see deletes.ts).
  */
-async function planDeleteHits(conn: DuckDBConnection, plans: HourPlan[], now: number, lookbackHours: number): Promise<void> {
+async function planDeleteHits(conn: DuckDBConnection, plans: HourPlan[], now: number, lookbackHours: number, targets: Set<DeleteTarget>): Promise<void> {
   const genFiles: { file: string; plan: HourPlan; table: TableName }[] = [];
+  if (targets.size === 0) return;
   for (const plan of plans) {
     if (!plan.manifest || plan.hour.hour.startMs + HOUR_MS + lookbackHours * HOUR_MS <= now) continue;
+    const hourIndex = Math.floor(plan.hour.hour.startMs / HOUR_MS);
     for (const [table, entry] of Object.entries(plan.manifest.tables)) {
       if (!isTableName(table) || plan.tables.has(table) || !deletable(TABLES[table])) continue;
+      if (!isTargeted(targets, table, hourIndex)) continue;
       genFiles.push({ file: path.join(plan.hour.dir, entry.file), plan, table });
     }
   }
@@ -175,7 +181,7 @@ async function planDeleteHits(conn: DuckDBConnection, plans: HourPlan[], now: nu
     if (files.length === 0) continue;
     const hit = await conn.runAndReadAll(
       `SELECT DISTINCT f.filename AS file FROM read_parquet(${fileList(files)}, filename = true, hive_partitioning = false, union_by_name = true) f
-       JOIN compact_deletes d ON d.uri = f.uri${timed ? ' AND d.deleted_at >= f.indexed_at' : ''}`,
+       JOIN compact_new_deletes d ON d.uri = f.uri${timed ? ' AND d.deleted_at >= f.indexed_at' : ''}`,
     );
     for (const row of hit.getRowObjectsJS()) {
       const g = byFile.get(String(row.file));
@@ -233,8 +239,15 @@ async function compactTable(
   };
 }
 
+interface Written {
+  table: TableName;
+  inputs: string[];
+  gen: string;
+}
+
 /** Compacts one planned hour: every listed table gets a new generation, then one manifest switch. */
-async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => number, rowGroupSize: number, summary: CompactSummary): Promise<void> {
+async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => number, rowGroupSize: number, summary: CompactSummary): Promise<Written[]> {
+  const written: Written[] = [];
   const dir = plan.hour.dir;
   const manifest: HourManifest = plan.manifest ? structuredClone(plan.manifest) : emptyManifest();
   removeOrphans(dir, manifest);
@@ -261,6 +274,7 @@ async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => 
       retired: prev ? [...prev.retired, { file: prev.file, at: 0 }] : [],
     };
     changed.push(name);
+    written.push({ table: name, inputs, gen: path.join(dir, file) });
     const t = (summary.tables[name] ??= { rows_in: 0, rows_out: 0, duplicates_removed: 0, deleted_removed: 0 });
     t.rows_in += r.rows_in;
     t.rows_out += r.rows_out;
@@ -287,6 +301,7 @@ async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => 
   plan.manifest = manifest;
   summary.hours_compacted++;
   m.hours.inc();
+  return written;
 }
 
 /** Publishes (glob view) and cleans every hour whose grace period has passed. */
@@ -335,19 +350,30 @@ export async function compact(ctx: CompactContext, opts: CompactOptions = {}): P
       const closed = hours.filter((h) => isHourClosed(h.hour.startMs, now, graceMinutes));
       if (closed.length === 0) return;
       const all = await planNewBatches(closed);
-      // Deletes older than every row we may rewrite cannot remove anything: load only from there on.
-      const firstNew = all.find((p) => p.tables.size > 0)?.hour.hour.startMs ?? Infinity;
-      const fromMs = Math.max(closed[0]!.hour.startMs, Math.min(firstNew, now - (lookbackHours + 1) * HOUR_MS));
-      const nDeletes = await loadDeletes(conn, parquetDir, fromMs);
-      await planDeleteHits(conn, all, now, lookbackHours);
+      // Deletes files not yet applied to the compacted hours of the lookback window.
+      const rel = (f: string) => path.relative(parquetDir, f).split(path.sep).join('/');
+      const deletesFiles = await listTableFiles(parquetDir, 'deletes', { fromUs: BigInt(now - (lookbackHours + 1) * HOUR_MS) * 1000n });
+      const applied = await readAppliedDeletes(parquetDir);
+      const newFiles = deletesFiles.filter((f) => !applied.has(rel(f)));
+      const targets = await loadNewDeletes(conn, newFiles);
+      await planDeleteHits(conn, all, now, lookbackHours, targets);
       const plans = all.filter((p) => p.tables.size > 0);
-      log.info({ hours: plans.length, deletes: nDeletes }, 'compaction planned');
+      const firstNew = plans.find((p) => [...p.tables.values()].includes('new_batches'))?.hour.hour.startMs;
+      const nDeletes = await loadDeletes(conn, parquetDir, firstNew);
+      log.info({ hours: plans.length, new_deletes_files: newFiles.length, deletes: nDeletes }, 'compaction planned');
+      const nowApplied = new Set(deletesFiles.map(rel));
       for (const plan of plans) {
         opts.signal?.throwIfAborted();
         if (lock && !lock.held) throw new Error('compact lock lost');
-        await compactHour(conn, plan, clock, rowGroupSize, summary);
+        const written = await compactHour(conn, plan, clock, rowGroupSize, summary);
+        // A deletes generation made only of applied files holds nothing new.
+        for (const w of written) {
+          if (w.table === 'deletes' && w.inputs.every((f) => nowApplied.has(rel(f)))) nowApplied.add(rel(w.gen));
+        }
       }
+      await writeAppliedDeletes(parquetDir, nowApplied);
       await conn.run('DROP TABLE IF EXISTS compact_deletes');
+      await conn.run('DROP TABLE IF EXISTS compact_new_deletes');
     });
     if (summary.hours_compacted > 0 && opts.waitForPublish !== false) {
       await sleep(swapGraceMs, undefined, { signal: opts.signal });

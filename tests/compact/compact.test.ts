@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { compact } from '../../shared/compact/compact.js';
 import { readManifest } from '../../shared/compact/manifest.js';
+import { tidHourSql } from '../../shared/compact/deletes.js';
 import { sqlString } from '../../shared/duckdb.js';
 import { listTableFiles } from '../../shared/parquet/catalog.js';
 import { hourOfMs, partitionDir } from '../../shared/parquet/layout.js';
@@ -33,7 +34,7 @@ t.test('replayed duplicates across batch files appear once; sorted ZSTD output; 
   t.equal(files.length, 1, 'one compacted generation');
   t.match(files[0]!, /\.compact\/posts\.1\.pq$/);
   const got = await rows(ctx.conn, `SELECT rkey FROM read_parquet(${sqlString(files[0]!)})`);
-  t.same(got.map((r) => r.rkey), [1, 2, 3, 4, 5, 6].map((n) => `3k${String(n).padStart(11, '0')}`), 'sorted by sort_at, one row each');
+  t.same(got.map((r) => r.rkey), [1, 2, 3, 4, 5, 6].map((n) => post(n, h + n * 60_000).rkey), 'sorted by sort_at, one row each');
 
   const meta = await rows(
     ctx.conn,
@@ -164,4 +165,29 @@ t.test('row groups of PARQUET_ROW_GROUP_SIZE rows with disjoint sort_at ranges (
   for (let i = 1; i < groups.length; i++) {
     t.ok(String(groups[i]!.stats_min) >= String(groups[i - 1]!.stats_max), `row group ${i} starts after row group ${i - 1} ends`);
   }
+});
+
+t.test('a later delete is mapped to its record\'s hour by the TID key; other keys check every recent hour', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const [hA, hB, hC] = [hourStart(9), hourStart(7), hourStart(5)];
+  const a = post(1, hA + 60_000);
+  const b = post(2, hB + 60_000);
+  const custom = post(3, hB + 120_000, { rkey: 'my-custom-key', uri: 'at://did:plc:author0/app.bsky.feed.post/my-custom-key' });
+  await writeBatch(ctx.conn, dir, 'posts', hA, [a, post(4, hA + 90_000)]);
+  await writeBatch(ctx.conn, dir, 'posts', hB, [b, custom]);
+  t.equal((await compact(ctx, FAST)).hours_compacted, 2);
+
+  const [tidRow] = await rows(ctx.conn, `SELECT ${tidHourSql(sqlString(a.rkey as string))} AS h`);
+  t.equal(Number(tidRow!.h), Math.floor((hA + 60_000) / 3_600_000), 'TID → creation hour');
+
+  await writeBatch(ctx.conn, dir, 'deletes', hC, [deleteOf(b.uri as string, hC + 60_000), deleteOf(custom.uri as string, hC + 60_000)]);
+  const s = await compact(ctx, FAST);
+  t.same(s.tables.posts, { rows_in: 2, rows_out: 0, duplicates_removed: 0, deleted_removed: 2 }, 'only hour B was read and rewritten');
+  t.equal(s.hours_compacted, 2, 'hour B re-compacted, hour C (the deletes) compacted');
+  const left = await rows(ctx.conn, `SELECT uri FROM read_parquet([${(await listTableFiles(dir, 'posts')).map(sqlString).join(', ')}]) ORDER BY uri`);
+  t.same(left.map((r) => r.uri), [a.uri, post(4, hA + 90_000).uri].sort());
+  const again = await compact(ctx, FAST);
+  t.equal(again.hours_compacted, 0, 'applied deletes files are remembered (including the compacted deletes hour)');
 });

@@ -24,10 +24,23 @@ export function isoAt(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/** A post row `n` by one of three authors, seen at `atMs`. */
+const TID_ALPHABET = '234567abcdefghijklmnopqrstuvwxyz';
+
+/** The TID (record key) for a creation time in µs and a clock id, as atproto encodes it. */
+export function tid(us: bigint, clockId = 0): string {
+  let v = (us << 10n) | BigInt(clockId & 1023);
+  let out = '';
+  for (let i = 0; i < 13; i++) {
+    out = TID_ALPHABET[Number(v & 31n)]! + out;
+    v >>= 5n;
+  }
+  return out;
+}
+
+/** A post row `n` by one of three authors, seen at `atMs`; its record key is the TID of that time. */
 export function post(n: number, atMs: number, extra: Row = {}): Row {
   const did = `did:plc:author${n % 3}`;
-  const rkey = `3k${String(n).padStart(11, '0')}`;
+  const rkey = tid(BigInt(atMs) * 1000n, n);
   const ts = isoAt(atMs);
   return {
     uri: `at://${did}/app.bsky.feed.post/${rkey}`,
