@@ -167,16 +167,24 @@ SELECT ord, id AS stream_id, did, time_us, kind, operation, collection, rkey, re
   CASE WHEN kind = 'identity' THEN "identity" END AS "identity",
   CASE WHEN kind = 'account' THEN "account" END AS "account",
   CASE WHEN reason IS NULL THEN timezone('UTC', make_timestamp(time_us)) END AS indexed_at,
-  reason,
-  CASE WHEN reason IS NULL THEN row_number() OVER (
-    PARTITION BY reason IS NULL, did, kind, collection, rkey, rev, operation, CASE WHEN kind <> 'commit' THEN time_us END
-    ORDER BY ord) END AS dup_rank
+  reason
 FROM classified`;
 }
 
-const EVENTS_VIEW = `CREATE OR REPLACE TEMP VIEW events AS
+// Replays inside the batch: the same event (commit identity, or identity/account event at the same
+// time_us) seen again. Computed on the key columns only (a window over whole rows would carry the
+// records through the sort).
+const DUPS_SQL = `CREATE OR REPLACE TEMP TABLE dups AS
+  SELECT ord FROM staged WHERE reason IS NULL
+  QUALIFY row_number() OVER (
+    PARTITION BY did, kind, collection, rkey, rev, operation, CASE WHEN kind <> 'commit' THEN time_us END
+    ORDER BY ord) > 1`;
+
+function eventsViewSql(withDups: boolean): string {
+  return `CREATE OR REPLACE TEMP VIEW events AS
   SELECT ord, stream_id, did, time_us, kind, operation, collection, rkey, rev, cid, record, "identity", "account", indexed_at
-  FROM staged WHERE reason IS NULL AND dup_rank = 1`;
+  FROM staged WHERE reason IS NULL${withDups ? ' AND ord NOT IN (SELECT ord FROM dups)' : ''}`;
+}
 
 function materializeSql(table: TableDef, from: string): string {
   return `CREATE OR REPLACE TEMP TABLE ${outputRelation(table.name)} AS ${projectionSql(table, from, [`time_us // 3600000000 AS __hour`])}`;
@@ -218,14 +226,15 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
   await conn.run(`SET TimeZone = 'UTC'`);
   const quarantined = await writeLines(entries, lineFile);
   await conn.run(stageSql(lineFile));
-  await conn.run(EVENTS_VIEW);
+  await conn.run(DUPS_SQL);
+  const dupReader = await conn.runAndReadAll(`SELECT count(*) FROM dups`);
+  const duplicates = Number(dupReader.getRows()[0]![0]);
+  await conn.run(eventsViewSql(duplicates > 0));
 
   const bad = await conn.runAndReadAll(`SELECT ord, reason FROM staged WHERE reason IS NOT NULL ORDER BY ord`);
   const badRows = bad.getRows().map(([ord, reason]) => ({ id: entries[Number(ord)]!.id, reason: reason as QuarantineReason }));
   const badRaw = badRows.length ? await fetchRaw(badRows.map((b) => b.id)) : new Map<string, string | null>();
   for (const b of badRows) quarantined.push({ stream_id: b.id, reason: b.reason, raw: badRaw.get(b.id) ?? null });
-  const dupReader = await conn.runAndReadAll(`SELECT count(*) FROM staged WHERE reason IS NULL AND dup_rank > 1`);
-  const duplicates = Number(dupReader.getRows()[0]![0]);
 
   for (const table of FIREHOSE_TABLES) {
     try {
@@ -271,5 +280,6 @@ export async function copyTableHour(conn: DuckDBConnection, table: TableDef, hou
 export async function dropStaged(conn: DuckDBConnection): Promise<void> {
   await conn.run('DROP VIEW IF EXISTS events');
   for (const t of FIREHOSE_TABLES) await conn.run(`DROP TABLE IF EXISTS ${outputRelation(t.name)}`);
+  await conn.run('DROP TABLE IF EXISTS dups');
   await conn.run('DROP TABLE IF EXISTS staged');
 }
