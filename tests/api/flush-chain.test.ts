@@ -1,15 +1,19 @@
 /**
- * The real chain below the API: raw Jetstream events XADDed to the stream → the flush library → Parquet →
- * search/counts/export over HTTP. Checks a delete arriving in a later batch and a replayed event in a
+ * The real chain below the API: a Jetstream replay server → the ingest daemon → the Redis stream → the
+ * flush library → Parquet → search/counts over HTTP. Checks a delete arriving in a later batch and a replayed event in a
  * second batch file, and the exact post set of the real 152-event fixture.
  */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
+import { Redis } from 'ioredis';
+import { startReplayServer } from '../../local-tools/replay-server/server.js';
+import { loadConfig } from '../../shared/config/index.js';
 import { createContext } from '../../shared/context.js';
+import { IngestDaemon } from '../../shared/ingest/daemon.js';
 import { runFlush } from '../../shared/flush/index.js';
 import { createLogger } from '../../shared/log.js';
 import { redisKeys } from '../../shared/redis.js';
-import { makeTestEnv } from '../helpers/env.js';
+import { makeTestEnv, waitFor } from '../helpers/env.js';
 import { get, serve } from './fixture.js';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z') * 1000;
@@ -51,7 +55,21 @@ t.test('search over what the flush wrote: deletes in a later batch, replays, rea
   };
   const real = readFileSync(new URL('../fixtures/jetstream-real-152.jsonl', import.meta.url), 'utf8').split('\n').filter((l) => l.trim());
 
-  await xadd([A1, B1, B2, IDENT, ...real]);
+  // Phase 1 through the daemon: replay server (events sorted by time_us) → daemon → stream.
+  const first = [A1, B1, B2, IDENT, ...real].sort((a, b) => (JSON.parse(a) as { time_us: number }).time_us - (JSON.parse(b) as { time_us: number }).time_us);
+  const server = await startReplayServer({ events: first, port: 0, rate: 'max' });
+  t.teardown(() => server.close());
+  const dcfg = loadConfig({ ...env.env, JETSTREAM_URL: server.url, INGEST_HTTP_PORT: '0', CURSOR_SAVE_MS: '100' });
+  const dredis = new Redis(dcfg.redis.url, { maxRetriesPerRequest: 2 });
+  dredis.on('error', () => undefined);
+  const daemon = new IngestDaemon({ cfg: dcfg, redis: dredis, log: createLogger('ingest', { level: 'silent' }) });
+  t.teardown(async () => {
+    await daemon.stop();
+    dredis.disconnect();
+  });
+  await daemon.start();
+  await waitFor('the daemon to write every event', async () => (await env.redis.xlen(stream)) === first.length, 20_000);
+  await daemon.stop();
   await runFlush(ctx);
   const search = await serve(t, env, 'search');
   const keys = async (q: Record<string, string>) => {
