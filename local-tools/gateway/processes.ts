@@ -37,6 +37,22 @@ export async function findOnPath(name: string, pathVar = process.env.PATH ?? '')
   return undefined;
 }
 
+/**
+ * Children run in their own process group (`detached`), so a terminal Ctrl-C reaches only the gateway,
+ * which then stops them in order (the daemon saves its cursor while Redis is still up). If the gateway
+ * exits without that (a crash), they still get SIGTERM from this hook.
+ */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGTERM');
+});
+
+function track(child: ChildProcess): ChildProcess {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
 /** Sends SIGTERM and waits for the exit; SIGKILL after `killAfterMs`. */
 export async function stopChild(child: ChildProcess, killAfterMs = 15_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -76,7 +92,7 @@ export async function ensureRedis(url: string, dataDir: string, log: Logger, pat
   const args = ['--port', port, '--bind', '127.0.0.1', '--dir', dataDir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--logfile', path.join(dataDir, 'redis.log')];
   if (u.password) args.push('--requirepass', decodeURIComponent(u.password));
   log.info({ bin, port, dir: dataDir }, 'redis: starting redis-server');
-  const child = spawn(bin, args, { stdio: 'ignore' });
+  const child = track(spawn(bin, args, { stdio: 'ignore', detached: true }));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 10_000;
   for (;;) {
@@ -112,7 +128,7 @@ export function supervise(name: string, file: string, opts: { cwd: string; env: 
   let restartTimer: NodeJS.Timeout | undefined;
   const start = () => {
     const startedAt = Date.now();
-    child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+    child = track(spawn(process.execPath, ['--import', 'tsx', file], { cwd: opts.cwd, env: opts.env as NodeJS.ProcessEnv, stdio: ['ignore', 'inherit', 'inherit'], detached: true }));
     opts.log.info({ pid: child.pid, file: path.relative(opts.cwd, file) }, `${name}: started`);
     child.once('exit', (code, signal) => {
       if (stopping) return;
@@ -128,7 +144,7 @@ export function supervise(name: string, file: string, opts: { cwd: string; env: 
       stopping = true;
       clearTimeout(restartTimer);
       if (child) await stopChild(child);
-      opts.log.info({}, `${name}: stopped`);
+      opts.log.info({ code: child?.exitCode, signal: child?.signalCode }, `${name}: stopped`);
     },
   };
 }
