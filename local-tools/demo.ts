@@ -51,9 +51,11 @@ function parse() {
 }
 
 /** Runs a TypeScript entry point with tsx in a child node process. */
-function runTs(file: string, args: string[], detached: boolean): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], detached });
+function runTs(file: string, args: string[], detached: boolean, stdout: 'inherit' | 'pipe' = 'inherit'): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: ROOT, stdio: ['ignore', stdout, 'inherit'], detached });
 }
+
+const shown = (file: string) => (path.relative(ROOT, file).startsWith('..') ? file : path.relative(ROOT, file));
 
 const exitCode = (code: number | null, signal: NodeJS.Signals | null) => code ?? (signal === 'SIGINT' ? 130 : signal ? 143 : 1);
 
@@ -62,7 +64,7 @@ async function generate(file: string, events: number, seed: string): Promise<voi
   if (!existsSync(GENERATOR)) fail(`the generator (${path.relative(ROOT, GENERATOR)}) is missing from this checkout`);
   await mkdir(path.dirname(file), { recursive: true });
   const partial = file.replace(/\.jsonl\.gz$/, `.partial-${process.pid}.jsonl.gz`);
-  say(`generating a sample of ${events.toLocaleString('en')} events (first run only) into ${file}`);
+  say(`generating a sample of ${events.toLocaleString('en')} events (first run only) into ${shown(file)}`);
   const started = Date.now();
   const child = runTs(GENERATOR, ['--events', String(events), '--out', partial, '--seed', seed], false);
   const onSignal = (sig: NodeJS.Signals) => {
@@ -84,18 +86,45 @@ async function generate(file: string, events: number, seed: string): Promise<voi
   say(`sample ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Polls the gateway until it answers HTTP at all, then prints where to query. */
-async function announce(port: number, child: ChildProcess): Promise<void> {
+/** Tells the user where to query, once. */
+function announcer(): (base: string) => void {
+  let done = false;
+  return (base) => {
+    if (done) return;
+    done = true;
+    say(`the pipeline is running. Query it at ${base}/function/search?text=the&limit=5`);
+    say(`API documentation: ${base}/function/docs  (posts appear after the first flush; Ctrl-C stops everything)`);
+  };
+}
+
+/** Passes the gateway's stdout through and announces its URL from its `gateway ready: http://…` line. */
+function watchReady(child: ChildProcess, announce: (base: string) => void): void {
+  let seen = '';
+  let found = false;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    if (found || seen.length > 64 * 1024) return;
+    seen += chunk.toString('utf8');
+    const m = /gateway ready: (http:\/\/[^\s/]+)/.exec(seen);
+    if (m) {
+      found = true;
+      announce(m[1] as string);
+    }
+  });
+}
+
+/** Fallback when the gateway prints no ready line: poll its port until it answers HTTP at all. */
+async function pollReady(port: number, child: ChildProcess, announce: (base: string) => void): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
+    await new Promise((r) => setTimeout(r, 1000));
     try {
       await fetch(`${base}/`, { signal: AbortSignal.timeout(2000) });
-      say(`the pipeline is running. Query it at ${base}/function/search?text=the&limit=5`);
-      say(`API documentation: ${base}/function/docs  (posts appear after the first flush; Ctrl-C stops everything)`);
+      announce(base);
       return;
     } catch {
-      await new Promise((r) => setTimeout(r, 500));
+      // not up yet
     }
   }
 }
@@ -113,9 +142,12 @@ async function main(): Promise<void> {
   else say(`using the existing sample ${sample} (--regenerate makes a new one)`);
 
   if (!existsSync(GATEWAY)) fail(`the local gateway (${path.relative(ROOT, GATEWAY)}) is missing from this checkout`);
-  say(`starting: npm start -- --replay ${path.relative(ROOT, sample)} --rate ${opts.rate}`);
+  say(`starting: npm start -- --replay ${shown(sample)} --rate ${opts.rate}`);
   // Its own process group, so a terminal's Ctrl-C reaches it once, through us.
-  const child = runTs(GATEWAY, ['--replay', sample, '--rate', opts.rate], true);
+  const child = runTs(GATEWAY, ['--replay', sample, '--rate', opts.rate], true, 'pipe');
+  const announce = announcer();
+  watchReady(child, announce);
+  if (cfg.runtime.gatewayPort > 0) void pollReady(cfg.runtime.gatewayPort, child, announce);
   let firstSignalAt = 0;
   const forward = (sig: NodeJS.Signals) => {
     const now = Date.now();
@@ -132,7 +164,6 @@ async function main(): Promise<void> {
   process.on('exit', () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
-  if (cfg.runtime.gatewayPort > 0) void announce(cfg.runtime.gatewayPort, child);
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
   process.exit(exitCode(code, signal));
 }
