@@ -114,10 +114,14 @@ t.test('plain-Kubernetes manifests: generated from stack.yml, up to date, same i
   const fresh = renderPlain({ ...defaultEnv(), REGISTRY: undefined, TAG: (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version });
   t.equal(committed, fresh, 'k3s/plain/functions.yaml is stale: run `npx tsx k3s/plain/generate.ts > k3s/plain/functions.yaml`');
   const objs = parseDocs('k3s/plain/functions.yaml').map((d) => d.value as K8sObject);
+  // Files on the volume keep one owner whichever path runs the functions: the image's uid 1000.
+  t.equal(values.faasnetes.setNonRootUser, false, 'faas-netes keeps the image user (uid 1000)');
+  t.match(readFileSync(path.join(ROOT, 'template/node20-express/Dockerfile'), 'utf8'), /^USER node$/m, 'the function image runs as node (uid 1000)');
   for (const [name, fn] of fns) {
     const dep = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!;
     const c = podSpecOf(dep)!.containers[0];
     t.equal(c.image, fn.image, `${name}: same image as OpenFaaS`);
+    t.equal(podSpecOf(dep)!.securityContext.runAsUser, 1000, `${name}: runs as uid 1000`);
     t.ok(objs.some((o) => o.kind === 'Service' && o.metadata.name === name), `${name}: Service`);
     const mount = c.volumeMounts.find((m: any) => m.mountPath === '/data');
     t.equal(mount.readOnly ?? false, !RW.includes(name), `${name}: Parquet volume ${RW.includes(name) ? 'read-write' : 'read-only'}`);

@@ -126,3 +126,37 @@ t.test('the dashboard shows what the issue lists', async (t) => {
   t.ok(all.some((q) => /sum by \(collection\)/.test(q.expr)), 'rate split by collection');
   t.ok(all.some((q) => /histogram_quantile\(0\.5,.*bsky_api/.test(q.expr)) && all.some((q) => /histogram_quantile\(0\.95,.*bsky_api/.test(q.expr)), 'p50 and p95');
 });
+
+t.test('the dashboard JSON is a well-formed Grafana dashboard', async (t) => {
+  const dash = JSON.parse(readFileSync(path.join(ROOT, 'k3s/monitoring/dashboards/bsky-pipeline.json'), 'utf8')) as {
+    uid: string;
+    title: string;
+    schemaVersion: number;
+    templating: { list: Array<{ name: string; type: string; query: string }> };
+    panels: Array<{ id: number; type: string; title: string; gridPos: { x: number; y: number; w: number; h: number }; datasource?: { uid: string }; targets?: Array<{ refId: string; expr: string }> }>;
+  };
+  t.equal(dash.uid, 'bsky-pipeline');
+  t.ok(dash.schemaVersion >= 36);
+  t.same(dash.templating.list.map((v) => [v.name, v.type, v.query]), [['datasource', 'datasource', 'prometheus']], 'a Prometheus datasource variable, no hard-coded datasource');
+  const ids = dash.panels.map((p) => p.id);
+  t.equal(new Set(ids).size, ids.length, 'panel ids unique');
+  const cells = new Map<string, string>();
+  const overlaps: string[] = [];
+  for (const p of dash.panels) {
+    const g = p.gridPos;
+    t.ok(g.x >= 0 && g.w > 0 && g.x + g.w <= 24, `${p.title}: fits the 24-column grid`);
+    for (let x = g.x; x < g.x + g.w; x++) {
+      for (let y = g.y; y < g.y + g.h; y++) {
+        const other = cells.get(`${x},${y}`);
+        if (other) overlaps.push(`${p.title} / ${other} at ${x},${y}`);
+        cells.set(`${x},${y}`, p.title);
+      }
+    }
+    if (p.type === 'row') continue;
+    t.equal(p.datasource?.uid, '${datasource}', `${p.title}: uses the datasource variable`);
+    t.ok((p.targets ?? []).length > 0, `${p.title}: has queries`);
+    const refs = (p.targets ?? []).map((tg) => tg.refId);
+    t.equal(new Set(refs).size, refs.length, `${p.title}: refIds unique`);
+  }
+  t.same(overlaps, [], 'no two panels overlap');
+});
