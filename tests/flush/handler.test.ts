@@ -17,20 +17,34 @@ tap.test('handler runs one flush and returns the JSON summary', async (t) => {
   const mod = await import('../../functions/flush/handler.js');
   t.teardown(() => mod.destroy());
   await mod.init();
-  let status = 0;
+  let status = 200;
+  const headers: Record<string, unknown> = {};
   const context: FunctionContext = {
     status(code) {
       status = code;
       return context;
     },
-    headers() {
+    headers(h) {
+      Object.assign(headers, h);
       return context;
     },
     succeed() {},
     fail() {},
   };
-  const result = (await mod.default({ method: 'POST', body: '', rawBody: Buffer.alloc(0), headers: {}, query: {}, path: '/', signal: new AbortController().signal } as FunctionEvent, context)) as unknown as Record<string, unknown>;
+  const event = (method: string) =>
+    ({ method, body: '', rawBody: Buffer.alloc(0), headers: {}, query: {}, path: '/', signal: new AbortController().signal }) as FunctionEvent;
+
+  await t.rejects(Promise.resolve(mod.default(event('GET'), context)), { status: 405, code: 'method_not_allowed' }, 'GET does not run a flush');
+  t.same(headers, { allow: 'POST' });
+  t.equal(await env.redis.xlen(`${env.prefix}events`), 10, 'nothing consumed by the GET');
+
+  const result = (await mod.default(event('POST'), context)) as unknown as Record<string, unknown>;
   t.equal(status, 200);
   t.match(result, { status: 'ok', events_read: 10, files_written: 10, quarantined: 0, batches: 1, stream_length: 0 });
   t.type(result.duration_ms, 'number');
+
+  await env.redis.set(`${env.prefix}lock:flush`, 'another-run', 'PX', 60_000);
+  const locked = (await mod.default(event('POST'), context)) as unknown as Record<string, unknown>;
+  t.equal(status, 409, 'a run in progress answers 409');
+  t.match(locked, { status: 'locked', events_read: 0 });
 });
