@@ -91,16 +91,21 @@ async function main(): Promise<void> {
     process.exit(msg ? 2 : 0);
   }
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
   const result = await writeEventsFile({
     ...opts,
     onProgress: opts.quiet ? undefined : (n) => process.stderr.write(`gen: ${n.toLocaleString('en')} events, ${Math.round(n / seconds()).toLocaleString('en')} events/s\n`),
   });
   const s = seconds();
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
   const t = result.truth;
   process.stdout.write(
     `gen: wrote ${result.events.toLocaleString('en')} events to ${opts.out} in ${s.toFixed(1)} s ` +
-      `(${Math.round(result.events / s).toLocaleString('en')} events/s, ${(result.bytes / Math.max(1, result.events)).toFixed(0)} bytes/event uncompressed); ` +
+      `(${Math.round(result.events / s).toLocaleString('en')} events/s; cpu ${cpuS.toFixed(1)} s, ` +
+      `${Math.round(result.events / Math.max(cpuS, 1e-6)).toLocaleString('en')} events per cpu-second; ` +
+      `${(result.bytes / Math.max(1, result.events)).toFixed(0)} bytes/event uncompressed); ` +
       `posts ${t.by_table.posts.toLocaleString('en')}, planted ${t.planted.length}` +
       (opts.truthOut ? `; truth in ${opts.truthOut}` : '') +
       '\n',

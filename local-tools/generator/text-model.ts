@@ -65,8 +65,16 @@ export function inventedWord(index: number): string {
 const invented = new ZipfSampler(200_000, 1.15);
 const wordSamplers = new Map<LanguageVocab, ZipfSampler>();
 
+const phraseSamplers = new Map<LanguageVocab, ZipfSampler>();
+
 function word(rng: Rng, v: LanguageVocab): string {
-  if (v.latin && rng.float() < 0.03) return inventedWord(invented.sample(rng));
+  const r = rng.float();
+  if (v.latin && r < 0.03) return inventedWord(invented.sample(rng));
+  if (r > 0.88) {
+    let ps = phraseSamplers.get(v);
+    if (!ps) phraseSamplers.set(v, (ps = new ZipfSampler(v.phrases.length, 0.8)));
+    return v.phrases[ps.sample(rng)] as string;
+  }
   let sampler = wordSamplers.get(v);
   if (!sampler) wordSamplers.set(v, (sampler = new ZipfSampler(v.words.length, 1.05)));
   return v.words[sampler.sample(rng)] as string;

@@ -15,13 +15,52 @@ export interface LanguageVocab {
   ends: readonly string[];
   /** Whether long-tail invented words (Latin syllables) fit this language. */
   latin: boolean;
+  /** Common multi-word chunks, most frequent first, so phrase searches have natural hits. */
+  phrases: readonly string[];
 }
+
+const lines = (s: string): string[] =>
+  s
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 const split = (s: string): string[] => s.trim().split(/\s+/);
 
 export const VOCAB: Record<string, LanguageVocab> = {
   en: {
     code: 'en',
+    phrases: lines(`
+      good morning everyone
+      I can't believe
+      this is so
+      thank you so much
+      I don't know
+      at the same time
+      I love this
+      to be honest
+      what a day
+      I need to
+      going to be
+      it's been a long day
+      happy birthday
+      one of the best
+      right now
+      for the first time
+      can't wait to see
+      this is the way
+      I think we
+      the end of the world
+      check this out
+      in the morning
+      all of us
+      new blog post
+      the rest of the
+      on the other hand
+      please share
+      out of nowhere
+      just finished reading
+      can we talk about`),
     spaced: true,
     latin: true,
     ends: ['.', '.', '.', '!', '?', '…', '!!', ''],
@@ -55,6 +94,17 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   ja: {
     code: 'ja',
+    phrases: lines(`
+      おはようございます
+      お疲れ様です
+      ありがとうございます
+      よろしくお願いします
+      今日も一日
+      楽しみにしてます
+      めっちゃかわいい
+      本当にありがとう
+      久しぶりに
+      描きました`),
     spaced: false,
     latin: false,
     ends: ['。', '！', 'w', '…', '〜', '！？', '', '笑'],
@@ -68,6 +118,17 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   pt: {
     code: 'pt',
+    phrases: lines(`
+      bom dia
+      boa noite
+      não acredito
+      muito obrigado
+      ao mesmo tempo
+      eu não sei
+      que saudade
+      tô com fome
+      vamos lá
+      feliz aniversário`),
     spaced: true,
     latin: true,
     ends: ['.', '!', '?', '...', 'kkkk', '!!', ''],
@@ -81,6 +142,17 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   es: {
     code: 'es',
+    phrases: lines(`
+      buenos días
+      buenas noches
+      no puedo creer
+      muchas gracias
+      al mismo tiempo
+      no sé
+      qué bonito
+      vamos a ver
+      feliz cumpleaños
+      por favor`),
     spaced: true,
     latin: true,
     ends: ['.', '!', '?', '...', 'jajaja', '', '!!'],
@@ -94,6 +166,17 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   de: {
     code: 'de',
+    phrases: lines(`
+      guten Morgen
+      vielen Dank
+      ich weiß nicht
+      auf jeden Fall
+      gute Nacht
+      zum ersten Mal
+      keine Ahnung
+      schönes Wochenende
+      alles Gute
+      ich glaube`),
     spaced: true,
     latin: true,
     ends: ['.', '!', '?', '…', '', '!!'],
@@ -108,6 +191,13 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   ko: {
     code: 'ko',
+    phrases: lines(`
+      좋은 아침
+      감사합니다 여러분
+      오늘도 화이팅
+      정말 좋아요
+      생일 축하해요
+      잘 자요`),
     spaced: true,
     latin: false,
     ends: ['.', '!', '~', 'ㅋㅋㅋ', 'ㅠㅠ', '', '!!'],
@@ -119,6 +209,15 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   fr: {
     code: 'fr',
+    phrases: lines(`
+      bonne journée
+      merci beaucoup
+      je ne sais pas
+      en même temps
+      bonne nuit
+      c'est trop bien
+      à demain
+      tout le monde`),
     spaced: true,
     latin: true,
     ends: ['.', ' !', ' ?', '…', '', ' !!'],
@@ -131,6 +230,12 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   ru: {
     code: 'ru',
+    phrases: lines(`
+      доброе утро
+      большое спасибо
+      я не знаю
+      спокойной ночи
+      всем привет`),
     spaced: true,
     latin: false,
     ends: ['.', '!', '?', '…', '', ')))'],
@@ -141,6 +246,12 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   zh: {
     code: 'zh',
+    phrases: lines(`
+      早上好
+      谢谢大家
+      晚安
+      今天天气很好
+      生日快乐`),
     spaced: false,
     latin: false,
     ends: ['。', '！', '？', '…', '', '哈哈'],
@@ -150,6 +261,12 @@ export const VOCAB: Record<string, LanguageVocab> = {
   },
   it: {
     code: 'it',
+    phrases: lines(`
+      buongiorno a tutti
+      grazie mille
+      non lo so
+      buona notte
+      allo stesso tempo`),
     spaced: true,
     latin: true,
     ends: ['.', '!', '?', '...', ''],
