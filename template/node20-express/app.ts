@@ -150,7 +150,7 @@ export function createFunctionApp(mod: FunctionModule, opts: FunctionAppOptions)
       res.status(status ?? 200);
       for (const [k, v] of Object.entries(extraHeaders)) res.setHeader(k, v);
       pending = sendResult(res, value).catch((err: unknown) => {
-        if (res.destroyed && !(err instanceof StreamStartError)) {
+        if ((err as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') {
           log.info({ path: req.path }, 'client went away during the answer');
           return;
         }

@@ -71,6 +71,14 @@ t.test('template over HTTP', async (t) => {
     t.same(await res.json(), { error: { code: 'internal_error', message: 'internal error' } });
   });
 
+  t.test('a stream that fails midway cuts the connection (never a complete-looking 200)', async (t) => {
+    const res = await get('/stream-fails-late');
+    t.equal(res.status, 200, 'the status went out with the first chunk');
+    await t.rejects(res.text(), 'reading the body fails: the answer is visibly incomplete');
+    await waitFor('the failure logged at error level', () => fn.stderr().includes('query failed midway'));
+    t.equal((await get('/json')).status, 200, 'the server carries on');
+  });
+
   t.test('event carries method, path, query (repeated → array) and the decoded body', async (t) => {
     const q = await get('/echo?a=1&a=2&b=x');
     t.same(await q.json(), { method: 'GET', path: '/echo', query: { a: ['1', '2'], b: 'x' }, body: '', rawLength: 0 });
@@ -102,6 +110,7 @@ t.test('template over HTTP', async (t) => {
     await reader.read();
     ac.abort();
     await waitFor('the source destroyed', () => /stream source closed early with \d+ bytes unsent/.test(fn.stdout()));
+    await waitFor('logged as a client disconnect, not a failure', () => fn.stderr().includes('client went away during the answer'));
     const wait = new AbortController();
     const pending = get('/wait', { signal: wait.signal }).catch((err: Error) => err.name);
     await waitFor('the /wait request in flight', async () => /function_requests_in_flight\{function="basic"\} 1/.test(await (await get('/metrics')).text()));
