@@ -114,6 +114,10 @@ export class JetstreamClient {
       perMessageDeflate: false,
       handshakeTimeout: this.opts.silenceTimeoutMs,
       maxPayload: 16 * 1024 * 1024,
+      // The bytes go to Redis untouched and the flush quarantines what does not decode. With validation
+      // on, one event with invalid UTF-8 would close the socket (1007) and, resuming from the cursor,
+      // close it again forever.
+      skipUTF8Validation: true,
     });
     this.ws = ws;
     let delivered = false;

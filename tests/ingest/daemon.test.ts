@@ -91,20 +91,25 @@ t.test('writes every event byte for byte, saves the cursor, serves /healthz and 
 
 t.test('malformed lines go to Redis untouched and do not move the cursor', async (t) => {
   const te = await makeTestEnv(t);
-  const lines = [syntheticEvents(1)[0]!, 'garbage{', '{"no_time_us":true}', '{"did":"did:plc:x","time_us":"7"}'];
+  const badUtf8 = Buffer.concat([Buffer.from('{"did":"did:plc:x","time_us":5,"kind":"commit","text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+  const lines = [syntheticEvents(1)[0]!, 'garbage{', '{"no_time_us":true}', '{"did":"did:plc:x","time_us":"7"}'].map((l) => Buffer.from(l));
+  lines.splice(2, 0, badUtf8);
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   t.teardown(() => new Promise((r) => wss.close(r)));
   await new Promise((r) => wss.once('listening', r));
+  let connections = 0;
   wss.on('connection', (ws) => {
-    for (const l of lines) ws.send(l);
+    connections++;
+    for (const l of lines) ws.send(l, { binary: false });
   });
   const port = (wss.address() as { port: number }).port;
   const { daemon, keys } = await startDaemon(t, te, { JETSTREAM_URL: `ws://127.0.0.1:${port}/subscribe` });
-  await waitFor('all lines written', async () => (await te.redis.xlen(keys.stream)) === 4);
+  await waitFor('all lines written', async () => (await te.redis.xlen(keys.stream)) === 5);
   await daemon.stop();
-  const raw = await te.redis.xrange(keys.stream, '-', '+');
-  t.same(raw.map(([, f]) => f[1]), lines);
-  t.equal(await te.redis.get(keys.cursor), String(timeOf(lines[0]!)));
+  const raw = await te.redis.xrangeBuffer(keys.stream, '-', '+');
+  t.same(raw.map(([, f]) => f[1]!.toString('hex')), lines.map((l) => l.toString('hex')), 'bytes exactly as received, invalid UTF-8 included');
+  t.equal(connections, 1, 'invalid UTF-8 does not break the connection');
+  t.equal(await te.redis.get(keys.cursor), '5', 'cursor = last time_us that parsed');
 });
 
 t.test('a connection dropped by the server is resumed from the cursor without loss', async (t) => {
