@@ -132,3 +132,64 @@ t.test('plain-Kubernetes manifests: generated from stack.yml, up to date, same i
     if (cron) t.match(podSpecOf(cron)!.containers[0].args.at(-1), `http://${name}.openfaas-fn.svc.cluster.local:8080/`);
   }
 });
+
+/** Kyverno's patchStrategicMerge as this policy uses it: maps merge, lists merge by `name`, `(name): "*"` matches every container. */
+function kyvernoMerge(target: any, patch: any): any {
+  if (Array.isArray(patch)) {
+    const out = Array.isArray(target) ? target.map((x: unknown) => structuredClone(x)) : [];
+    for (const p of patch) {
+      if (p && typeof p === 'object' && '(name)' in p) {
+        const { '(name)': pattern, ...rest } = p;
+        for (let i = 0; i < out.length; i++) if (pattern === '*' || out[i].name === pattern) out[i] = kyvernoMerge(out[i], rest);
+        continue;
+      }
+      const key = p && typeof p === 'object' ? (p.name ?? p.mountPath) : undefined;
+      const i = key === undefined ? -1 : out.findIndex((x: any) => (x.name ?? x.mountPath) === key);
+      if (i >= 0) out[i] = kyvernoMerge(out[i], p);
+      else out.push(structuredClone(p));
+    }
+    return out;
+  }
+  if (patch && typeof patch === 'object') {
+    const out = { ...(target ?? {}) };
+    for (const [k, v] of Object.entries(patch)) out[k] = kyvernoMerge(out[k], v);
+    return out;
+  }
+  return patch;
+}
+
+t.test('the Pods faas-netes creates for stack.yml, mutated by the Kyverno policy, are valid and get the volume', async (t) => {
+  const { Pod } = await import('kubernetes-models/v1');
+  const { kindFile, unknownFields } = await import('./lib/strict-fields.js');
+  for (const [name, fn] of fns) {
+    // Roughly what faas-netes builds from stack.yml (labels, constraints → nodeSelector, env, limits).
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `${name}-6d5f-abcde`, namespace: 'openfaas-fn', labels: { faas_function: name, ...fn.labels }, annotations: fn.annotations },
+      spec: {
+        nodeSelector: Object.fromEntries((fn.constraints ?? []).map((c) => c.split('=') as [string, string])),
+        containers: [
+          {
+            name,
+            image: fn.image,
+            ports: [{ containerPort: 8080, name: 'http', protocol: 'TCP' }],
+            env: Object.entries(fn.env).map(([k, v]) => ({ name: k, value: v })),
+            resources: { requests: fn.requests, limits: fn.limits },
+          },
+        ],
+      },
+    };
+    const access = fn.labels!['bsky.pipeline/parquet-access']!;
+    const rule = (policy.spec as any).rules.find((r: any) => r.match.any[0].resources.selector.matchLabels['bsky.pipeline/parquet-access'] === access);
+    const mutated = kyvernoMerge(pod, rule.mutate.patchStrategicMerge);
+    t.doesNotThrow(() => new Pod(mutated).validate(), `${name}: mutated Pod validates`);
+    t.same(unknownFields(mutated, kindFile('v1', 'Pod')), [], `${name}: no unknown fields`);
+    const c = mutated.spec.containers[0];
+    const ro = access === 'ro';
+    t.same(c.volumeMounts, [{ name: 'bsky-data', mountPath: '/data', ...(ro ? { readOnly: true } : {}) }], `${name}: /data mounted ${ro ? 'read-only' : 'read-write'}`);
+    t.same(mutated.spec.volumes, [{ name: 'bsky-data', persistentVolumeClaim: { claimName: 'parquet', ...(ro ? { readOnly: true } : {}) } }]);
+    t.equal(c.env.filter((e: any) => e.name === 'PARQUET_DIR').length, 1, `${name}: PARQUET_DIR once (stack.env.yml and the policy agree)`);
+    t.same(mutated.spec.nodeSelector, { 'bsky.pipeline/data-node': 'true' });
+  }
+});
