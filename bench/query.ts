@@ -9,6 +9,7 @@
  * bench-data/ and reused by later runs (--rebuild makes it again). Enrichment scores are added for a
  * fifth of the posts. With --json the last line is
  * {"posts","search_p50_ms","search_p95_ms","baseline_p95_ms","export_rows_per_s","export_rss_mb"}.
+ * Other options: --no-export, --build-only, --export-memory 256MB (DuckDB memory limit of the export process).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -216,7 +217,7 @@ async function runQueries(cfg: Config, api: QueryApi, conn: DuckDBConnection) {
 async function exportChild(): Promise<void> {
   const start = opt('--start', START);
   const end = opt('--end', '');
-  const cfg = loadConfig(benchEnv({ ROW_LIMIT_ENABLED: 'false', REDIS_PREFIX: 'bench:query:export:' }));
+  const cfg = loadConfig(benchEnv({ ROW_LIMIT_ENABLED: 'false', REDIS_PREFIX: 'bench:query:export:', DUCKDB_MEMORY_LIMIT: opt('--export-memory', '256MB') }));
   const ctx = await createContext(cfg, 'bench:export', { log: createLogger('bench:export', { level: 'warn' }) });
   let peak = process.memoryUsage().rss;
   const sampler = setInterval(() => {
@@ -244,7 +245,7 @@ async function runExport(conn: DuckDBConnection): Promise<{ rows: number; rowsPe
   const endTs = endRow ? String(endRow[0]) : '';
   const out = [];
   for (const format of ['csv', 'ndjson']) {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--export-child', '--events', String(EVENTS), '--start', START, '--end', endTs ?? '', '--format', format], {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--export-child', '--events', String(EVENTS), '--start', START, '--end', endTs, '--format', format, '--export-memory', opt('--export-memory', '256MB')], {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: process.env,
     });
@@ -288,7 +289,7 @@ async function main(): Promise<void> {
     const oursAll = search.flatMap((r) => r.ours);
     const baseAll = search.flatMap((r) => r.base);
     say(`  ${'search (all kinds)'.padEnd(22)} ${pct(oursAll, 50).toFixed(0).padStart(8)} ${pct(oursAll, 95).toFixed(0).padStart(10)} ${pct(baseAll, 50).toFixed(0).padStart(10)} ${pct(baseAll, 95).toFixed(0).padStart(10)}`);
-    say('\nexport of ~1M rows (separate process, row limit off):');
+    say(`\nexport of ~1M rows (separate process, row limit off, DUCKDB_MEMORY_LIMIT=${opt('--export-memory', '256MB')}):`);
     const exp = flag('--no-export') ? [] : await runExport(conn);
     const csv = exp.find((e) => e.format === 'csv');
     if (JSON_OUT) {

@@ -4,6 +4,9 @@
  * query, and the caller gets a 503 `query_timeout` instead of a query that starves the others.
  */
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import os from 'node:os';
+import path from 'node:path';
+import { sqlString } from '../duckdb.js';
 import { AppError, OverloadError } from '../errors.js';
 
 const configured = new WeakSet<DuckDBInstance>();
@@ -32,6 +35,9 @@ export class QueryScope {
       // Every file the catalog returns is immutable once in place: keep Parquet footers in memory
       // instead of re-reading them on every query (a month is thousands of files).
       await conn.run('SET GLOBAL parquet_metadata_cache = true');
+      // Large sorts (an export without row limit) spill here instead of growing past DUCKDB_MEMORY_LIMIT;
+      // the default (.tmp in the working directory) is read-only in a function's container.
+      await conn.run(`SET GLOBAL temp_directory = ${sqlString(path.join(os.tmpdir(), `bsky-duckdb-${process.pid}`))}`);
       configured.add(db);
     }
     return new QueryScope(conn, timeoutMs, signal);
