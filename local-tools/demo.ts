@@ -67,12 +67,15 @@ async function generate(file: string, events: number, seed: string): Promise<voi
   say(`generating a sample of ${events.toLocaleString('en')} events (first run only) into ${shown(file)}`);
   const started = Date.now();
   const child = runTs(GENERATOR, ['--events', String(events), '--out', partial, '--seed', seed], false);
+  let stopping = false;
   const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return; // a terminal's Ctrl-C also arrives relayed by npm and tsx
+    stopping = true;
     child.kill(sig);
     void rm(partial, { force: true }).finally(() => process.exit(exitCode(null, sig)));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (c, s) => resolve({ code: c, signal: s })),
   );
