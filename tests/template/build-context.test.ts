@@ -55,7 +55,7 @@ t.test('faas-cli build context → Dockerfile steps → compiled function answer
     'COPY tsconfig.image.json ./tsconfig.json',
     'RUN npx tsc -p tsconfig.json',
     'USER node',
-    'CMD ["node", "template/node20-express/index.js"]',
+    'CMD ["node", "--enable-source-maps", "template/node20-express/index.js"]',
   ]) {
     t.ok(dockerfile.includes(line), `Dockerfile: ${line}`);
   }
