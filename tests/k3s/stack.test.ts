@@ -136,7 +136,7 @@ t.test('plain-Kubernetes manifests: generated from stack.yml, up to date, same i
 /** Kyverno's patchStrategicMerge as this policy uses it: maps merge, lists merge by `name`, `(name): "*"` matches every container. */
 function kyvernoMerge(target: any, patch: any): any {
   if (Array.isArray(patch)) {
-    const out = Array.isArray(target) ? target.map((x: unknown) => structuredClone(x)) : [];
+    const out: any[] = Array.isArray(target) ? target.map((x: unknown) => structuredClone(x)) : [];
     for (const p of patch) {
       if (p && typeof p === 'object' && '(name)' in p) {
         const { '(name)': pattern, ...rest } = p;
