@@ -3,6 +3,8 @@
  *  [--truth F.json] [--mix real|spec] [--volume real|spec --days D] [--accounts N] [--gzip-level L]`
  * writes realistic Jetstream v1 events, deterministic for a seed. See local-tools/README.md.
  */
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DEFAULT_RATE, DEFAULT_SEED, DEFAULT_START } from './generator.js';
 import { MIXES, VOLUMES, type MixName } from './mix.js';
@@ -112,7 +114,15 @@ async function main(): Promise<void> {
   );
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
   main().catch((err: unknown) => {
     process.stderr.write(`gen: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);

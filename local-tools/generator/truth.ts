@@ -37,6 +37,8 @@ export interface Truth {
   /** collection → operation → count. */
   by_collection: Record<string, Record<string, number>>;
   by_table: Record<TableName, number>;
+  /** Posts created minus posts deleted (every delete in the file names a post created earlier in it). */
+  posts_after_deletes: number;
   /** `YYYY-MM-DDTHH` (UTC, from time_us) → table → count, plus `events`. */
   by_hour: Record<string, Record<string, number>>;
   planted: PlantedPost[];
@@ -108,6 +110,7 @@ export class TruthCounter {
         [...this.collections.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([c, m]) => [c, sortObj(m)]),
       ),
       by_table: byTable,
+      posts_after_deletes: byTable.posts - (this.collections.get('app.bsky.feed.post')?.get('delete') ?? 0),
       by_hour: byHour,
       planted: this.planted,
     };

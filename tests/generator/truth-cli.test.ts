@@ -35,9 +35,12 @@ t.test('--truth counts equal a recount of the written file; planted posts are ex
   t.equal(result.bytes, Buffer.byteLength(text));
   const { truth: again, posts } = recount(text);
   t.equal(truth.total, 12_000);
-  for (const key of ['total', 'first_time_us', 'last_time_us', 'by_kind', 'by_operation', 'by_collection', 'by_table', 'by_hour'] as const) {
+  for (const key of ['total', 'first_time_us', 'last_time_us', 'by_kind', 'by_operation', 'by_collection', 'by_table', 'posts_after_deletes', 'by_hour'] as const) {
     t.same(truth[key], again[key], key);
   }
+  const deletedPostCount = text.split('\n').filter((l) => l.includes('"operation":"delete","collection":"app.bsky.feed.post"')).length;
+  t.ok(deletedPostCount > 0);
+  t.equal(truth.posts_after_deletes, posts.size - deletedPostCount);
   t.ok(Object.keys(truth.by_hour).length >= 3, `hours: ${Object.keys(truth.by_hour).join(' ')}`);
   t.same(Object.keys(truth.by_hour)[0], '2026-03-01T22');
   const tables = truth.by_table;
