@@ -3,6 +3,9 @@
  * cursor, resume after a server-side drop, gap on an expired cursor, failover, drops at the memory
  * limit (private redis-server) and at the stream cap, /healthz and /metrics.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { Redis } from 'ioredis';
 import { WebSocketServer } from 'ws';
@@ -204,6 +207,30 @@ t.test('Redis at its memory limit: drops are counted, the daemon carries on and 
   await daemon.stop();
   const gaps = (await priv.redis.zrange(keys.gaps, '0', '-1')).map((g) => JSON.parse(g) as { reason: string; start_us: number; end_us: number });
   t.ok(gaps.length >= 1 && gaps.every((g) => g.reason === 'redis_oom' && g.start_us <= g.end_us), 'the dropped range is recorded as a gap');
+});
+
+t.test('Redis going away mid-stream: writes are retried, health says so, nothing is lost', async (t) => {
+  const te = await makeTestEnv(t);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ingest-redis-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const priv = await startPrivateRedis(t, ['--appendonly', 'yes', '--appendfsync', 'always'], dir);
+  const events = syntheticEvents(3000);
+  const server = await replay(t, events, 3000);
+  const { daemon, keys, base } = await startDaemon(t, te, { JETSTREAM_URL: server.url, INGEST_PIPELINE_MAX: '100' }, priv.url);
+  await waitFor('writing', async () => (await priv.redis.xlen(keys.stream)) >= 500);
+  await priv.stop();
+  await waitFor('unhealthy while Redis is down', async () => {
+    const h = await get(`${base}/healthz`);
+    return h.status === 503 && (JSON.parse(h.text) as { redis: string }).redis === 'error';
+  });
+  await priv.start();
+  const lastUs = String(timeOf(events[events.length - 1]!));
+  await waitFor('cursor at the last event', async () => (await priv.redis.get(keys.cursor)) === lastUs, 20_000);
+  const got = new Set((await streamEntries(priv.redis, keys.stream)).map((s) => s.timeUs));
+  t.ok(events.every((e) => got.has(timeOf(e))), 'every event is in the stream');
+  t.equal((await get(`${base}/healthz`)).status, 200);
+  t.ok((metricValue((await get(`${base}/metrics`)).text, 'ingest_redis_write_errors_total') ?? 0) >= 1, 'failed writes counted');
+  await daemon.stop();
 });
 
 t.test('stream at its cap: new events are dropped (stream_full), buffered ones are never trimmed', async (t) => {

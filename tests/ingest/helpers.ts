@@ -111,26 +111,46 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a throwaway redis-server (never touches the shared one); stopped at teardown. */
-export async function startPrivateRedis(t: Teardown, args: string[]): Promise<{ url: string; redis: Redis }> {
+/** A throwaway redis-server (never the shared one) that can be stopped and started again on its port. */
+export interface PrivateRedis {
+  url: string;
+  /** A client for assertions (reconnects by itself). */
+  redis: Redis;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/** Starts a private redis-server with `args`; `dir` keeps its data across stop/start (with --appendonly yes). */
+export async function startPrivateRedis(t: Teardown, args: string[], dir?: string): Promise<PrivateRedis> {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
-    stdio: 'ignore',
-  });
-  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   const url = `redis://127.0.0.1:${port}`;
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => 50 });
   redis.on('error', () => undefined);
+  let proc: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  const start = async () => {
+    const base = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...(dir ? ['--dir', dir] : ['--appendonly', 'no'])];
+    proc = spawn('redis-server', [...base, ...args], { stdio: 'ignore' });
+    const p = proc;
+    exited = new Promise<void>((resolve) => p.on('exit', () => resolve()));
+    await waitFor('private redis', async () => {
+      if (redis.status === 'wait' || redis.status === 'end') await redis.connect().catch(() => undefined);
+      return (await redis.ping()) === 'PONG';
+    }, 10_000);
+  };
+  const stop = async () => {
+    if (proc && proc.exitCode === null) {
+      proc.kill('SIGTERM'); // redis writes its AOF and exits
+      await exited;
+    }
+  };
   t.teardown(async () => {
     redis.disconnect();
-    proc.kill('SIGKILL');
+    if (proc && proc.exitCode === null) proc.kill('SIGKILL');
     await exited;
   });
-  await waitFor('private redis', async () => {
-    if (redis.status !== 'ready') await redis.connect().catch(() => undefined);
-    return (await redis.ping()) === 'PONG';
-  }, 10_000);
-  return { url, redis };
+  await start();
+  return { url, redis, stop, start };
 }
 
 /** Fetches a daemon URL and returns status and text. */
