@@ -108,7 +108,8 @@ t.test('requireHello waits for options_update, which replaces the filters live',
   const events = Array.from({ length: 200 }, (_, i) =>
     synthLine({ timeUs: 1_000_000 + i * 10, collection: i % 2 ? 'app.bsky.feed.post' : 'app.bsky.feed.like', did: `did:plc:u${i % 3}` }),
   );
-  const server = await startServer(t, { events, rate: 200 });
+  // Paced so that the switch lands mid-file even on a loaded machine (all likes take 2 s).
+  const server = await startServer(t, { events, rate: 50 });
   const c = collect(t, `${server.url}?requireHello=true&wantedCollections=app.bsky.graph.follow`);
   await c.opened;
   await waitFor('the subscriber', () => server.stats().clients === 1);

@@ -65,7 +65,8 @@ t.test('@skyware/jetstream receives exactly the expected events', async (t) => {
 
 t.test('@skyware/jetstream updateOptions switches the filter of a live connection', async (t) => {
   const lines = realLines();
-  const server = await startServer(t, { events: lines, rate: 100 });
+  // Paced so that the switch lands mid-file even on a loaded machine (all likes take 3.5 s).
+  const server = await startServer(t, { events: lines, rate: 30 });
   const c = consume(t, { endpoint: server.url, wantedCollections: ['app.bsky.feed.like'] });
   await waitFor('a few likes', () => c.got.keys.length >= 3);
   c.js.updateOptions({ wantedCollections: ['app.bsky.feed.repost'] });
