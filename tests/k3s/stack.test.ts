@@ -193,3 +193,61 @@ t.test('the Pods faas-netes creates for stack.yml, mutated by the Kyverno policy
     t.same(mutated.spec.nodeSelector, { 'bsky.pipeline/data-node': 'true' });
   }
 });
+
+/** JSON patch `add` (the only op the policy uses), with ~1/~0 unescaping. */
+function jsonPatchAdd(doc: any, ops: Array<{ op: string; path: string; value: unknown }>): any {
+  const out = structuredClone(doc);
+  for (const { op, path: p, value } of ops) {
+    if (op !== 'add') throw new Error(`unexpected op ${op}`);
+    const parts = p.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    let at = out;
+    for (const k of parts.slice(0, -1)) {
+      if (!(k in at)) throw new Error(`JSON patch add: ${p}: parent ${k} missing`);
+      at = at[k];
+    }
+    at[parts.at(-1)!] = value;
+  }
+  return out;
+}
+
+t.test('MutatingAdmissionPolicy CEL, evaluated on the Pods of stack.yml: same result as the Kyverno policy', async (t) => {
+  const { Pod } = await import('kubernetes-models/v1');
+  const { kindFile, unknownFields } = await import('./lib/strict-fields.js');
+  const { evalK8sCel } = await import('./lib/cel.js');
+  const map = findObject('MutatingAdmissionPolicy', 'bsky-parquet-volume').spec as any;
+  const apply = map.mutations.find((m: any) => m.patchType === 'ApplyConfiguration').applyConfiguration.expression;
+  const patch = map.mutations.find((m: any) => m.patchType === 'JSONPatch').jsonPatch.expression;
+  const matches = (object: unknown) => map.matchConditions.every((c: any) => evalK8sCel(c.expression, { object }) === true);
+
+  t.equal(matches({ metadata: {}, spec: { containers: [] } }), false, 'a pod without labels is left alone');
+  t.equal(matches({ metadata: { labels: { faas_function: 'x' } }, spec: { containers: [] } }), false, 'a pod without the label is left alone');
+  t.equal(matches({ metadata: { labels: { 'bsky.pipeline/parquet-access': 'yes' } }, spec: { containers: [] } }), false, 'only rw/ro');
+
+  for (const [name, fn] of fns) {
+    for (const withSelector of [true, false]) {
+      const pod = {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `${name}-abc`, namespace: 'openfaas-fn', labels: { faas_function: name, ...fn.labels } },
+        spec: {
+          ...(withSelector ? { nodeSelector: { 'kubernetes.io/os': 'linux' } } : {}),
+          containers: [{ name, image: fn.image, env: [{ name: 'PARQUET_DIR', value: '/data/parquet' }] }],
+        },
+      };
+      t.equal(matches(pod), true, `${name}: matched`);
+      const readOnly = evalK8sCel(map.variables[0].expression, { object: pod });
+      t.equal(readOnly, !RW.includes(name), `${name}: readOnly=${String(readOnly)}`);
+      const cfg = evalK8sCel(apply, { object: pod, variables: { readOnly } });
+      const mutated = jsonPatchAdd(kyvernoMerge(pod, cfg), evalK8sCel(patch, { object: pod }) as never);
+      t.doesNotThrow(() => new Pod(mutated).validate(), `${name}: mutated Pod validates`);
+      t.same(unknownFields(mutated, kindFile('v1', 'Pod')), [], `${name}: no unknown fields`);
+      t.same(mutated.spec.volumes, [{ name: 'bsky-data', persistentVolumeClaim: { claimName: 'parquet', readOnly } }]);
+      t.same(mutated.spec.containers[0].volumeMounts, [{ name: 'bsky-data', mountPath: '/data', readOnly }]);
+      t.same(mutated.spec.containers[0].env, [
+        { name: 'PARQUET_DIR', value: '/data/parquet' },
+        { name: 'DATA_DIR', value: '/data' },
+      ]);
+      t.same(mutated.spec.nodeSelector, { ...(withSelector ? { 'kubernetes.io/os': 'linux' } : {}), 'bsky.pipeline/data-node': 'true' }, `${name}: pinned (nodeSelector ${withSelector ? 'extended' : 'created'})`);
+    }
+  }
+});
