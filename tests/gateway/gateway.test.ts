@@ -7,6 +7,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { makeTestEnv, waitFor } from '../helpers/env.js';
 import { FIXTURES, ROOT } from '../template/spawn-function.js';
@@ -102,4 +103,22 @@ functions:
   t.equal(await exited, 0, 'exit 0 after SIGTERM');
   t.match(out, /fixture destroyed/, "the function's destroy() ran");
   t.match(err, /"msg":"stopped"/);
+});
+
+t.test('without Redis and without redis-server on PATH the gateway exits 1 saying how to get Redis', async (t) => {
+  const te = await makeTestEnv(t);
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local-tools/gateway/main.ts'), '--no-daemon'], {
+    cwd: ROOT,
+    env: { ...te.env, PATH: '/nonexistent', REDIS_URL: `redis://127.0.0.1:${port}`, GATEWAY_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  t.equal(code, 1);
+  t.match(err, `gateway: nothing answers at REDIS_URL=redis://127.0.0.1:${port} and redis-server is not on PATH. Install Redis`);
 });
