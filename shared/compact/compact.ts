@@ -4,20 +4,24 @@
  * hour's manifest to it (the catalog's view, atomic) and, a grace period later, the plain-glob view.
  * See functions/compact/README.md for the design and its reasons.
  */
-import { mkdir, open, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AppContext } from '../context.js';
-import { sqlIdent, sqlString, withConnection } from '../duckdb.js';
+import { withConnection } from '../duckdb.js';
 import { acquireLock } from '../flush/lock.js';
 import { listHourDirs, listHourTableFiles, listTableFiles, type HourDir } from '../parquet/catalog.js';
 import { HOUR_MS, parseParquetPath, partitionPath } from '../parquet/layout.js';
-import { TABLES, isTableName, sortKeySql, type TableDef, type TableName } from '../tables/index.js';
-import { fsyncDir, generationFile, GENERATIONS_DIR, readManifest, writeManifest, emptyManifest, type HourManifest } from './manifest.js';
-import { isTargeted, loadNewDeletes, readAppliedDeletes, writeAppliedDeletes, type DeleteTarget } from './deletes.js';
+import { TABLES, type TableName } from '../tables/index.js';
+import { loadNewDeletes, readAppliedDeletes, writeAppliedDeletes } from './deletes.js';
+import { emptyManifest, generationFile, GENERATIONS_DIR, readManifest, writeManifest, type HourManifest } from './manifest.js';
+import { compactTable, loadDeletes, type TableSummary } from './merge.js';
 import { compactMetrics } from './metrics.js';
+import { planDeleteHits, planNewBatches, type HourPlan } from './plan.js';
 import { publishHour, removeOrphans } from './publish.js';
+
+export type { TableSummary } from './merge.js';
 
 export interface CompactOptions {
   /** Clock (ms since the epoch); tests move it. */
@@ -35,13 +39,6 @@ export interface CompactOptions {
   /** Take the Redis lock (default true; false only for callers that already serialise runs). */
   lock?: boolean;
   signal?: AbortSignal;
-}
-
-export interface TableSummary {
-  rows_in: number;
-  rows_out: number;
-  duplicates_removed: number;
-  deleted_removed: number;
 }
 
 export interface CompactSummary {
@@ -68,177 +65,6 @@ export function defaultSwapGraceMs(cfg: CompactContext['cfg']): number {
 export function isHourClosed(startMs: number, now: number, graceMinutes: number): boolean {
   return startMs + HOUR_MS + graceMinutes * 60_000 <= now;
 }
-
-/** Tables whose rows a delete removes: those with a record `uri` (not the deletes themselves). */
-function deletable(t: TableDef): boolean {
-  return t.name !== 'deletes' && t.columns.some((c) => c.name === 'uri');
-}
-
-function hasColumn(t: TableDef, name: string): boolean {
-  return t.columns.some((c) => c.name === name);
-}
-
-function fileList(files: string[]): string {
-  return `[${files.map(sqlString).join(', ')}]`;
-}
-
-function readSql(files: string[]): string {
-  return `read_parquet(${fileList(files)}, hive_partitioning = false, union_by_name = true)`;
-}
-
-async function fileSize(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return 0;
-  }
-}
-
-async function fsyncFile(file: string): Promise<void> {
-  const fh = await open(file, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function scalarRow(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>> {
-  const r = await conn.runAndReadAll(sql);
-  return (r.getRowObjectsJS()[0] ?? {}) as Record<string, unknown>;
-}
-
-/** The anti-join condition: the row's record was deleted at or after the row was seen. */
-function deletedCond(t: TableDef, alias: string): string {
-  const at = hasColumn(t, 'indexed_at') ? ` AND d.deleted_at >= ${alias}.indexed_at` : '';
-  return `EXISTS (SELECT 1 FROM compact_deletes d WHERE d.uri = ${alias}.uri${at})`;
-}
-
-/**
- * Builds `compact_deletes` (uri → latest delete time), what merges anti-join with: the new deletes, plus
- * every delete from the hour `fromMs` on when an hour with new batch files is merged (a delete filed
- * before an hour began cannot remove a row seen in it).
- */
-async function loadDeletes(conn: DuckDBConnection, parquetDir: string, fromMs: number | undefined): Promise<number> {
-  const files = fromMs === undefined ? [] : await listTableFiles(parquetDir, 'deletes', { fromUs: BigInt(fromMs) * 1000n });
-  const more = files.length ? `UNION ALL SELECT uri, indexed_at AS deleted_at FROM ${readSql(files)}` : '';
-  await conn.run(
-    `CREATE OR REPLACE TEMP TABLE compact_deletes AS
-     SELECT uri, max(deleted_at) AS deleted_at FROM (SELECT uri, deleted_at FROM compact_new_deletes ${more}) GROUP BY uri`,
-  );
-  const row = await scalarRow(conn, `SELECT count(*)::BIGINT AS n FROM compact_deletes`);
-  return Number(row.n);
-}
-
-interface HourPlan {
-  hour: HourDir;
-  manifest: HourManifest | undefined;
-  /** Tables to (re)compact, with why. */
-  tables: Map<TableName, 'new_batches' | 'deletes'>;
-}
-
-/** Closed hours and the tables with batch files their compacted generation does not hold yet. */
-async function planNewBatches(hours: HourDir[]): Promise<HourPlan[]> {
-  const plans: HourPlan[] = [];
-  for (const h of hours) {
-    const manifest = await readManifest(h.dir);
-    const plan: HourPlan = { hour: h, manifest, tables: new Map() };
-    const names = await readdir(h.dir);
-    for (const name of names) {
-      const p = parseParquetPath(`${partitionPath(h.hour)}/${name}`);
-      if (!p) continue;
-      const entry = manifest?.tables[p.table];
-      if (p.compacted) {
-        // A bare `<table>.parquet` without a manifest entry came from elsewhere: merge it in too.
-        if (!entry) plan.tables.set(p.table, 'new_batches');
-      } else if (!entry || !entry.replaces.includes(name)) plan.tables.set(p.table, 'new_batches');
-    }
-    plans.push(plan);
-  }
-  return plans;
-}
-
-/**
- * Adds the compacted tables of recent hours (within the lookback) holding a row that a new delete
- * (`compact_new_deletes`) removes. Only the hours the new deletes can target are read (see deletes.ts).
- */
-async function planDeleteHits(conn: DuckDBConnection, plans: HourPlan[], now: number, lookbackHours: number, targets: Set<DeleteTarget>): Promise<void> {
-  const genFiles: { file: string; plan: HourPlan; table: TableName }[] = [];
-  if (targets.size === 0) return;
-  for (const plan of plans) {
-    if (!plan.manifest || plan.hour.hour.startMs + HOUR_MS + lookbackHours * HOUR_MS <= now) continue;
-    const hourIndex = Math.floor(plan.hour.hour.startMs / HOUR_MS);
-    for (const [table, entry] of Object.entries(plan.manifest.tables)) {
-      if (!isTableName(table) || plan.tables.has(table) || !deletable(TABLES[table])) continue;
-      if (!isTargeted(targets, table, hourIndex)) continue;
-      genFiles.push({ file: path.join(plan.hour.dir, entry.file), plan, table });
-    }
-  }
-  const byFile = new Map(genFiles.map((g) => [g.file, g]));
-  // One scan of the uri (and indexed_at) columns of the recent compacted files: which hold a row deleted since.
-  for (const timed of [true, false]) {
-    const files = genFiles.filter((g) => hasColumn(TABLES[g.table], 'indexed_at') === timed).map((g) => g.file);
-    if (files.length === 0) continue;
-    const hit = await conn.runAndReadAll(
-      `SELECT DISTINCT f.filename AS file FROM read_parquet(${fileList(files)}, filename = true, hive_partitioning = false, union_by_name = true) f
-       JOIN compact_new_deletes d ON d.uri = f.uri${timed ? ' AND d.deleted_at >= f.indexed_at' : ''}`,
-    );
-    for (const row of hit.getRowObjectsJS()) {
-      const g = byFile.get(String(row.file));
-      if (g) g.plan.tables.set(g.table, 'deletes');
-    }
-  }
-}
-
-interface TableResult extends TableSummary {
-  bytesBefore: number;
-  bytesAfter: number;
-}
-
-/** Merges one table of one hour into a new generation file; returns the counts. Does not touch the manifest. */
-async function compactTable(
-  conn: DuckDBConnection,
-  table: TableDef,
-  inputs: string[],
-  target: string,
-  rowGroupSize: number,
-): Promise<TableResult> {
-  const src = readSql(inputs);
-  const del = deletable(table) ? deletedCond(table, 't') : 'false';
-  const counts = await scalarRow(
-    conn,
-    `SELECT count(*)::BIGINT AS rows_in, count(*) FILTER (WHERE ${del})::BIGINT AS deleted FROM ${src} t`,
-  );
-  const cols = table.columns.map((c) => `CAST(t.${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
-  const order = table.dedupeKeepLatest ? `ORDER BY t.${sqlIdent(table.dedupeKeepLatest)} DESC NULLS LAST` : '';
-  const partition = table.dedupeKey.map((k) => `t.${sqlIdent(k)}`).join(', ');
-  const tmp = `${target}.${process.pid}.tmp`;
-  const copied = await conn.runAndReadAll(
-    `COPY (
-       SELECT ${cols} FROM ${src} t
-       WHERE NOT (${del})
-       QUALIFY row_number() OVER (PARTITION BY ${partition} ${order}) = 1
-       ORDER BY ${sortKeySql(table)}
-     ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})`,
-  );
-  const rowsOut = Number((copied.getRowObjectsJS()[0] as { Count?: unknown } | undefined)?.Count ?? 0);
-  await fsyncFile(tmp);
-  await rename(tmp, target);
-  await fsyncDir(path.dirname(target));
-  const rowsIn = Number(counts.rows_in);
-  const deleted = Number(counts.deleted);
-  let bytesBefore = 0;
-  for (const f of inputs) bytesBefore += await fileSize(f);
-  return {
-    rows_in: rowsIn,
-    rows_out: rowsOut,
-    deleted_removed: deleted,
-    duplicates_removed: rowsIn - deleted - rowsOut,
-    bytesBefore,
-    bytesAfter: await fileSize(target),
-  };
-}
-
 interface Written {
   table: TableName;
   inputs: string[];

@@ -85,7 +85,8 @@ export async function writeBatch(conn: DuckDBConnection, parquetDir: string, tab
   const tmpName = `t_${table}_${batchSeq}_${Math.floor(Math.random() * 1e9)}`;
   await conn.run(createTableSql(def, tmpName, { temp: true }));
   for (const r of rows) {
-    const cols = Object.keys(r);
+    // Fields the table does not have (yet, or any more) are left out, so fixtures survive schema edits.
+    const cols = Object.keys(r).filter((c) => def.columns.some((d) => d.name === c));
     const types = cols.map((c) => def.columns.find((d) => d.name === c)?.type ?? 'VARCHAR');
     await conn.run(
       `INSERT INTO ${sqlIdent(tmpName)} (${cols.map(sqlIdent).join(', ')}) VALUES (${cols.map((c, i) => literal(r[c]!, types[i]!)).join(', ')})`,

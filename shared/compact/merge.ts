@@ -1,0 +1,129 @@
+/**
+ * The merge of one table of one hour: read the inputs (previous generation + new batch files), drop the
+ * deleted rows (anti-join with `compact_deletes`), keep one row per dedupe key, sort, write ZSTD Parquet
+ * to a new generation file durably.
+ */
+import { open, rename, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { sqlIdent, sqlString } from '../duckdb.js';
+import { listTableFiles } from '../parquet/catalog.js';
+import { sortKeySql, type TableDef } from '../tables/index.js';
+import { fsyncDir } from './manifest.js';
+
+/** Counts of one merge (the function's JSON summary, per table). */
+export interface TableSummary {
+  rows_in: number;
+  rows_out: number;
+  duplicates_removed: number;
+  deleted_removed: number;
+}
+
+/** Tables whose rows a delete removes: those with a record `uri` (not the deletes themselves). */
+export function deletable(t: TableDef): boolean {
+  return t.name !== 'deletes' && t.columns.some((c) => c.name === 'uri');
+}
+
+export function hasColumn(t: TableDef, name: string): boolean {
+  return t.columns.some((c) => c.name === name);
+}
+
+export function fileList(files: string[]): string {
+  return `[${files.map(sqlString).join(', ')}]`;
+}
+
+export function readSql(files: string[]): string {
+  return `read_parquet(${fileList(files)}, hive_partitioning = false, union_by_name = true)`;
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function fsyncFile(file: string): Promise<void> {
+  const fh = await open(file, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+export async function scalarRow(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>> {
+  const r = await conn.runAndReadAll(sql);
+  return (r.getRowObjectsJS()[0] ?? {}) as Record<string, unknown>;
+}
+
+/** The anti-join condition: the row's record was deleted at or after the row was seen. */
+function deletedCond(t: TableDef, alias: string): string {
+  const at = hasColumn(t, 'indexed_at') ? ` AND d.deleted_at >= ${alias}.indexed_at` : '';
+  return `EXISTS (SELECT 1 FROM compact_deletes d WHERE d.uri = ${alias}.uri${at})`;
+}
+
+/**
+ * Builds `compact_deletes` (uri → latest delete time), what merges anti-join with: the new deletes, plus
+ * every delete from the hour `fromMs` on when an hour with new batch files is merged (a delete filed
+ * before an hour began cannot remove a row seen in it).
+ */
+export async function loadDeletes(conn: DuckDBConnection, parquetDir: string, fromMs: number | undefined): Promise<number> {
+  const files = fromMs === undefined ? [] : await listTableFiles(parquetDir, 'deletes', { fromUs: BigInt(fromMs) * 1000n });
+  const more = files.length ? `UNION ALL SELECT uri, indexed_at AS deleted_at FROM ${readSql(files)}` : '';
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE compact_deletes AS
+     SELECT uri, max(deleted_at) AS deleted_at FROM (SELECT uri, deleted_at FROM compact_new_deletes ${more}) GROUP BY uri`,
+  );
+  const row = await scalarRow(conn, `SELECT count(*)::BIGINT AS n FROM compact_deletes`);
+  return Number(row.n);
+}
+export interface TableResult extends TableSummary {
+  bytesBefore: number;
+  bytesAfter: number;
+}
+
+/** Merges one table of one hour into a new generation file; returns the counts. Does not touch the manifest. */
+export async function compactTable(
+  conn: DuckDBConnection,
+  table: TableDef,
+  inputs: string[],
+  target: string,
+  rowGroupSize: number,
+): Promise<TableResult> {
+  const src = readSql(inputs);
+  const del = deletable(table) ? deletedCond(table, 't') : 'false';
+  const counts = await scalarRow(
+    conn,
+    `SELECT count(*)::BIGINT AS rows_in, count(*) FILTER (WHERE ${del})::BIGINT AS deleted FROM ${src} t`,
+  );
+  const cols = table.columns.map((c) => `CAST(t.${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
+  const order = table.dedupeKeepLatest ? `ORDER BY t.${sqlIdent(table.dedupeKeepLatest)} DESC NULLS LAST` : '';
+  const partition = table.dedupeKey.map((k) => `t.${sqlIdent(k)}`).join(', ');
+  const tmp = `${target}.${process.pid}.tmp`;
+  const copied = await conn.runAndReadAll(
+    `COPY (
+       SELECT ${cols} FROM ${src} t
+       WHERE NOT (${del})
+       QUALIFY row_number() OVER (PARTITION BY ${partition} ${order}) = 1
+       ORDER BY ${sortKeySql(table)}
+     ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})`,
+  );
+  const rowsOut = Number((copied.getRowObjectsJS()[0] as { Count?: unknown } | undefined)?.Count ?? 0);
+  await fsyncFile(tmp);
+  await rename(tmp, target);
+  await fsyncDir(path.dirname(target));
+  const rowsIn = Number(counts.rows_in);
+  const deleted = Number(counts.deleted);
+  let bytesBefore = 0;
+  for (const f of inputs) bytesBefore += await fileSize(f);
+  return {
+    rows_in: rowsIn,
+    rows_out: rowsOut,
+    deleted_removed: deleted,
+    duplicates_removed: rowsIn - deleted - rowsOut,
+    bytesBefore,
+    bytesAfter: await fileSize(target),
+  };
+}
