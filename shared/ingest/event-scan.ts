@@ -97,6 +97,63 @@ function slowScan(buf: Buffer): EventMeta {
   return { timeUs, kind, collection: typeof c === 'string' ? c : undefined };
 }
 
+const DID_PREFIX = Buffer.from('{"did":"');
+const TIME_AFTER_DID = Buffer.from(',"time_us":');
+const KIND_AFTER_TIME = Buffer.from(',"kind":"');
+const KNOWN_KINDS = ['commit', 'identity', 'account'].map((k) => ({ name: k, bytes: Buffer.from(k + '"') }));
+
+function bytesAt(buf: Buffer, at: number, want: Buffer): boolean {
+  if (at + want.length > buf.length) return false;
+  for (let j = 0; j < want.length; j++) if (buf[at + j] !== want[j]) return false;
+  return true;
+}
+
+/** Index of `want` in buf[from, limit), searched in JS (cheaper than a native call for a few dozen bytes). */
+function findBytes(buf: Buffer, want: Buffer, from: number, limit: number): number {
+  const first = want[0];
+  const end = Math.min(limit, buf.length - want.length);
+  for (let i = from; i <= end; i++) if (buf[i] === first && bytesAt(buf, i, want)) return i;
+  return -1;
+}
+
+/**
+ * Jetstream's own layout, `{"did":"…","time_us":N,"kind":"…"`, checked byte by byte: no native calls and
+ * no allocation except the collection label. Undefined when the event is laid out differently.
+ */
+function jetstreamScan(buf: Buffer): EventMeta | undefined {
+  if (!bytesAt(buf, 0, DID_PREFIX)) return undefined;
+  let i = DID_PREFIX.length;
+  const didEnd = Math.min(buf.length, 256);
+  while (i < didEnd && buf[i] !== QUOTE) {
+    if (buf[i] === BACKSLASH) return undefined;
+    i++;
+  }
+  if (!bytesAt(buf, i + 1, TIME_AFTER_DID)) return undefined;
+  i += 1 + TIME_AFTER_DID.length;
+  const digitsStart = i;
+  let n = 0;
+  while (i < buf.length && buf[i]! >= 0x30 && buf[i]! <= 0x39) n = n * 10 + (buf[i++]! - 0x30);
+  const digits = i - digitsStart;
+  if (digits === 0 || digits > 16 || (digits > 1 && buf[digitsStart] === 0x30) || !Number.isSafeInteger(n)) return undefined;
+  if (buf[i] !== COMMA && buf[i] !== CLOSE_BRACE) return undefined;
+  if (!bytesAt(buf, i, KIND_AFTER_TIME)) return { timeUs: n, kind: undefined, collection: undefined };
+  i += KIND_AFTER_TIME.length;
+  let kind: string | undefined;
+  for (const k of KNOWN_KINDS) {
+    if (bytesAt(buf, i, k.bytes)) {
+      kind = k.name;
+      break;
+    }
+  }
+  if (kind === undefined) kind = readPlainString(buf, i, 32);
+  let collection: string | undefined;
+  if (kind === 'commit') {
+    const c = findBytes(buf, COLLECTION_KEY, i, i + 256);
+    if (c > 0) collection = readPlainString(buf, c + COLLECTION_KEY.length);
+  }
+  return { timeUs: n, kind, collection };
+}
+
 /**
  * time_us, kind and collection of one raw event. For a well-formed event, time_us (the field the cursor
  * depends on) is exactly JSON.parse's. The rest of the line is not validated: the line goes to Redis
@@ -104,6 +161,8 @@ function slowScan(buf: Buffer): EventMeta {
  * the fast path takes their first occurrence after time_us, which is where Jetstream writes them.
  */
 export function scanEvent(buf: Buffer): EventMeta {
+  const fast = jetstreamScan(buf);
+  if (fast) return fast;
   const at = buf.indexOf(TIME_KEY);
   if (at <= 0 || at > 512 || !isTopLevelKey(buf, at)) return slowScan(buf);
   const timeUs = readInteger(buf, at + TIME_KEY.length);

@@ -58,6 +58,24 @@ t.test('scanEvent equals JSON.parse on arbitrary objects with a time_us somewher
   );
 });
 
+t.test('scanEvent equals JSON.parse on Jetstream-shaped events (did, time_us, kind first) with any content', async () => {
+  const rest = fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 });
+  const kind = fc.oneof(fc.constantFrom('commit', 'identity', 'account'), fc.string({ maxLength: 10 }));
+  fc.assert(
+    fc.property(fc.string({ maxLength: 40 }), fc.nat({ max: 2 ** 52 }), kind, fc.string({ maxLength: 30 }), rest, (did, time, k, coll, r) => {
+      for (const key of ['did', 'time_us', 'kind', 'commit']) delete r[key];
+      const ev = { did, time_us: time, kind: k, ...(k === 'commit' ? { commit: { rev: 'x', operation: 'create', collection: coll, record: r } } : r) };
+      const line = JSON.stringify(ev);
+      const got = scanEvent(Buffer.from(line));
+      const want = parsed(line);
+      if (got.timeUs !== want.timeUs) throw new Error(`time ${line}`);
+      if (got.kind !== undefined && got.kind !== want.kind) throw new Error(`kind ${line}`);
+      if (got.collection !== undefined && got.collection !== want.collection) throw new Error(`collection ${line}`);
+    }),
+    { numRuns: 500 },
+  );
+});
+
 t.test('backoff: exponential ceiling with full jitter and a cap', async (t) => {
   const p = { baseMs: 100, maxMs: 5000 };
   t.equal(backoffDelay(0, p, () => 0.999999), 99);
