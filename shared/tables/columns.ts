@@ -1,15 +1,20 @@
 import { CREATED_AT_SQL, URI_SQL } from './events.js';
 import type { ColumnDef } from './types.js';
 
-/** Columns every commit-derived table starts with. */
-export function recordIdColumns(what: string, authorRole = 'the account that wrote it'): ColumnDef[] {
-  return [
+/**
+ * Columns every commit-derived table starts with. `compact: true` (likes, reposts, follows, blocks:
+ * 80% of the firehose) leaves out the record's own CID (random, a third of a like row's bytes, of little
+ * use for research) and the rkey (the end of the URI).
+ */
+export function recordIdColumns(what: string, authorRole = 'the account that wrote it', opts: { compact?: boolean } = {}): ColumnDef[] {
+  const cols: ColumnDef[] = [
     { name: 'uri', type: 'VARCHAR', sql: URI_SQL, description: `AT URI of the ${what} (at://did/collection/rkey).` },
     { name: 'cid', type: 'VARCHAR', sql: 'cid', description: `CID of the ${what} record version.` },
     { name: 'author_did', type: 'VARCHAR', sql: 'did', dictionary: true, description: `DID of ${authorRole}.` },
     { name: 'rkey', type: 'VARCHAR', sql: 'rkey', description: 'Record key (the last part of the URI).' },
     { name: 'rev', type: 'VARCHAR', sql: 'rev', description: 'Repository revision (TID) of the commit; with uri, identifies a replayed event.' },
   ];
+  return opts.compact ? cols.filter((c) => c.name !== 'cid' && c.name !== 'rkey') : cols;
 }
 
 export const createdAtColumn: ColumnDef = {

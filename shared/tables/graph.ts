@@ -14,7 +14,7 @@ function subjectRefTable(name: 'likes' | 'reposts', collection: string, what: st
     source: 'firehose',
     where: commitWhere(collection),
     columns: [
-      ...recordIdColumns(what, `the account that made the ${what}`),
+      ...recordIdColumns(what, `the account that made the ${what}`, { compact: true }),
       operationColumn,
       { name: 'subject_uri', type: 'VARCHAR', sql: `(record->>'$.subject.uri')`, description: `URI of the ${what}d post (or other record).` },
       { name: 'subject_cid', type: 'VARCHAR', sql: `(record->>'$.subject.cid')`, description: `CID of the ${what}d record version.` },
@@ -36,7 +36,7 @@ function subjectDidTable(name: 'follows' | 'blocks', collection: string, what: s
     source: 'firehose',
     where: commitWhere(collection),
     columns: [
-      ...recordIdColumns(what, `the ${actor}`),
+      ...recordIdColumns(what, `the ${actor}`, { compact: true }),
       operationColumn,
       { name: 'subject_did', type: 'VARCHAR', sql: `(record->>'$.subject')`, dictionary: true, description: `DID of the account ${what === 'follow' ? 'followed' : 'blocked'}.` },
       createdAtColumn,
