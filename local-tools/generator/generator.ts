@@ -50,6 +50,8 @@ export interface EventMeta {
   timeUs: number;
   /** Set when the event is a post carrying a planted phrase. */
   planted: PlantedPost | undefined;
+  /** The line is pure ASCII (writers may copy it without UTF-8 encoding). */
+  ascii: boolean;
 }
 
 const EARLY_PLANTS = new Set([10, 100, 300, 600, 1000, 2000]);
@@ -109,7 +111,7 @@ export class EventGenerator implements GenState {
   readonly reposts = new Ring<StrongRef>(5_000);
   readonly lists = new Ring<string>(2_000);
   nowUs = 0;
-  readonly meta: EventMeta = { kind: 'commit', operation: undefined, collection: undefined, timeUs: 0, planted: undefined };
+  readonly meta: EventMeta = { kind: 'commit', operation: undefined, collection: undefined, timeUs: 0, planted: undefined, ascii: true };
 
   private readonly total: number;
   private produced = 0;
@@ -160,9 +162,10 @@ export class EventGenerator implements GenState {
   }
 
   /** A commit event around an already-serialised record. */
-  private commitJson(author: number, operation: 'create' | 'update', collection: string, rkey: string, recordJson: string): string {
+  private commitJson(author: number, operation: 'create' | 'update', collection: string, rkey: string, recordJson: string, ascii: boolean): string {
     const did = this.pop.did(author);
     const m = this.meta;
+    m.ascii = ascii;
     m.kind = 'commit';
     m.operation = operation;
     m.collection = collection;
@@ -173,14 +176,17 @@ export class EventGenerator implements GenState {
   }
 
   private commit(author: number, operation: 'create' | 'update', collection: string, rkey: string, record: object): string {
-    return this.commitJson(author, operation, collection, rkey, toJson(record));
+    return this.commitJson(author, operation, collection, rkey, toJson(record), false);
   }
 
   /** A create whose record key is remembered so a later delete can refer to it. */
   private create(author: number, collection: string, record: object | string, rkey = newRkey(this, author)): string {
     const pool = this.deletable.get(collection);
     if (pool) pool.add(this.rng, author, rkey);
-    return this.commitJson(author, 'create', collection, rkey, typeof record === 'string' ? record : toJson(record));
+    // Hand-serialised records are built from identifiers and timestamps only: ASCII.
+    return typeof record === 'string'
+      ? this.commitJson(author, 'create', collection, rkey, record, true)
+      : this.commitJson(author, 'create', collection, rkey, toJson(record), false);
   }
 
   private build(action: Action): string {
@@ -313,6 +319,7 @@ export class EventGenerator implements GenState {
     if (!target) return this.build('like');
     const m = this.meta;
     m.kind = 'commit';
+    m.ascii = true;
     m.operation = 'delete';
     m.collection = collection;
     const rev = tid(this.nowUs - this.rng.int(50_000), this.pop.clockId(target.author));
@@ -327,6 +334,7 @@ export class EventGenerator implements GenState {
     const who = this.rng.int(this.pop.size);
     const did = this.pop.did(who);
     this.meta.kind = 'identity';
+    this.meta.ascii = false;
     this.meta.operation = undefined;
     this.meta.collection = undefined;
     const identity = { did, handle: this.rng.float() < 0.85 ? this.pop.handle(who) : undefined, seq: this.seq(), time: isoMillis(this.nowUs / 1000 - this.rng.int(300)) };
@@ -337,6 +345,7 @@ export class EventGenerator implements GenState {
   private account(who: number, active: boolean): string {
     const did = this.pop.did(who);
     this.meta.kind = 'account';
+    this.meta.ascii = true;
     this.meta.operation = undefined;
     this.meta.collection = undefined;
     const isActive = active || this.rng.float() < 0.45;

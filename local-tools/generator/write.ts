@@ -39,8 +39,8 @@ export async function writeEventsFile(opts: WriteOptions): Promise<WriteResult> 
   let bytes = 0;
   const every = opts.progressEvery ?? 1_000_000;
 
-  // Lines are encoded one by one into a large buffer: most lines are ASCII and stay on V8's fast
-  // one-byte path, where concatenating them into one big string first would not.
+  // Lines are encoded one by one into a large buffer; the generator marks the (many) pure-ASCII lines,
+  // which are copied as latin1 without a UTF-8 encoding pass.
   function* chunks(): Generator<Buffer> {
     let chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     let off = 0;
@@ -52,7 +52,7 @@ export async function writeEventsFile(opts: WriteOptions): Promise<WriteResult> 
         chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, line.length * 3 + 1));
         off = 0;
       }
-      off += chunk.write(line, off);
+      off += gen.meta.ascii ? chunk.write(line, off, 'latin1') : chunk.write(line, off);
       chunk[off++] = 10;
       events++;
       if (opts.onProgress && events % every === 0 && events < opts.events) opts.onProgress(events);

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
-import { generateEvents } from '../../local-tools/generator/generator.js';
+import { EventGenerator, generateEvents } from '../../local-tools/generator/generator.js';
 import { parseTid } from '../../local-tools/generator/ids.js';
 import { parseJetstreamEvent, type JetstreamEvent, type LikeRecord, type PostRecord } from '../../shared/jetstream/index.js';
 
@@ -217,4 +217,17 @@ t.test('the spec mix raises posts to the spec share', async (t) => {
   const n = 10_000;
   for (const l of generateEvents({ events: n, seed: 's', mix: 'spec' })) if (l.includes('"operation":"create","collection":"app.bsky.feed.post"')) postsSeen++;
   t.ok(Math.abs(postsSeen / n - 2.3 / 8.1) < 0.02, `spec posts share ${(postsSeen / n).toFixed(3)}`);
+});
+
+t.test('lines flagged ASCII (written without UTF-8 encoding) are pure ASCII', async (t) => {
+  const gen = new EventGenerator({ events: 20_000, seed: 'ascii' });
+  let flagged = 0;
+  let wrong = 0;
+  for (let l = gen.next(); l !== undefined; l = gen.next()) {
+    if (!gen.meta.ascii) continue;
+    flagged++;
+    if (/[^\x00-\x7f]/.test(l)) wrong++;
+  }
+  t.equal(wrong, 0);
+  t.ok(flagged > 15_000, `${flagged} lines flagged`);
 });
