@@ -45,7 +45,7 @@ fi
 # shellcheck disable=SC2086
 set +e
 restic "$@" backup --host "$BACKUP_HOST" --tag "$BACKUP_TAG" \
-  --exclude '*.tmp' --exclude '*.partial' --exclude '.tmp*' \
+  --exclude '*.tmp' --exclude '*.partial' --exclude '.tmp*' --exclude '.restore.*' \
   $BACKUP_PATHS
 rc=$?
 set -e

@@ -113,6 +113,12 @@ t.test('Parquet: back up with backup.sh, delete, restore with restore.sh, same f
   t.match(out, `restored ${env.dataDir} (parquet, snapshot latest)`);
   t.same(hashes(parquetDir), before, 'every Parquet file back, byte for byte');
   t.same(await answers(parquetDir), expected, 'DuckDB answers the same queries the same way');
+
+  // A second restore over the restored tree refuses to overwrite anything.
+  const again = sh('restore.sh', { ...benv, SOURCE_PATH: env.dataDir, RESTORE_TO: env.dataDir });
+  await t.rejects(again, /already exists: move it aside first, nothing was changed/);
+  t.same(hashes(parquetDir), before, 'nothing changed by the refused restore');
+  t.same(readdirSync(env.dataDir).filter((n) => n.startsWith('.restore.')), [], 'scratch folder removed');
 });
 
 t.test('Redis: the append-only directory backed up and restored brings the stream back', async (t) => {
