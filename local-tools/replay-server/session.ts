@@ -142,6 +142,7 @@ export class Session {
         let i = 0;
         while (i < batch.length) {
           if (this.closed) return;
+          let allowance = Infinity;
           if (paced) {
             const now = performance.now();
             tokens = Math.min(burst, tokens + ((now - last) / 1000) * rate);
@@ -150,14 +151,27 @@ export class Session {
               await this.pause(((1 - tokens) / rate) * 1000);
               continue;
             }
+            allowance = Math.floor(tokens);
           }
-          const ev = batch[i++] as EventLine;
-          if (!wants(this.filters, ev)) continue;
-          this.ws.send(pass ? shiftLine(ev, pass * loopPeriodUs) : ev.buf, { binary: false });
-          this.sent++;
-          sentThisPass++;
-          this.deps.onSent(1);
-          if (paced) tokens -= 1;
+          // One socket write for a run of events instead of one per event (ws corks each frame on its own;
+          // corks nest). Never corked across an await.
+          const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } | null })._socket;
+          let sentNow = 0;
+          socket?.cork();
+          try {
+            while (i < batch.length && sentNow < allowance && this.ws.bufferedAmount <= HIGH_WATER_BYTES) {
+              const ev = batch[i++] as EventLine;
+              if (!wants(this.filters, ev)) continue;
+              this.ws.send(pass ? shiftLine(ev, pass * loopPeriodUs) : ev.buf, { binary: false });
+              sentNow++;
+            }
+          } finally {
+            socket?.uncork();
+          }
+          this.sent += sentNow;
+          sentThisPass += sentNow;
+          this.deps.onSent(sentNow);
+          if (paced) tokens -= sentNow;
           if (this.ws.bufferedAmount > HIGH_WATER_BYTES) await this.drain();
         }
         // Let sockets and other clients run between batches.
