@@ -1,5 +1,5 @@
 import t from 'tap';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compact } from '../../shared/compact/compact.js';
 import { readManifest } from '../../shared/compact/manifest.js';
@@ -190,4 +190,45 @@ t.test('a later delete is mapped to its record\'s hour by the TID key; other key
   t.same(left.map((r) => r.uri), [a.uri, post(4, hA + 90_000).uri].sort());
   const again = await compact(ctx, FAST);
   t.equal(again.hours_compacted, 0, 'applied deletes files are remembered (including the compacted deletes hour)');
+});
+
+t.test('a run that stopped after the switch is published by the next one; leftovers of a crash are removed', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const h = hourStart(4);
+  const hourDir = partitionDir(dir, hourOfMs(h));
+  await writeBatch(ctx.conn, dir, 'posts', h, [post(1, h + 60_000), post(2, h + 120_000)]);
+  await writeBatch(ctx.conn, dir, 'posts', h, [post(2, h + 120_000)]);
+
+  // As if the process died right after the manifest switch: nothing published yet.
+  let clock = Date.now();
+  const s1 = await compact(ctx, { swapGraceMs: 60_000, graceMinutes: 15, waitForPublish: false, clock: () => clock });
+  t.equal(s1.hours_compacted, 1);
+  t.equal(s1.hours_published, 0);
+  t.equal(await countFiles(ctx.conn, await listTableFiles(dir, 'posts')), 2, 'the catalog already reads the new generation');
+  t.same(readdirSync(hourDir).filter((n) => n.endsWith('.parquet')).length, 2, 'the glob view still has the two batch files');
+
+  // Leftovers of a crash during a later merge: a temporary generation, an unreferenced one, a link temporary.
+  const junk = ['.compact/posts.2.pq.999.tmp', '.compact/posts.7.pq', '.posts.parquet.0badc0de.tmp'];
+  for (const j of junk) writeFileSync(path.join(hourDir, j), 'x');
+  writeFileSync(path.join(hourDir, '.posts-0000000000001-0_0000000000002-0.parquet.tmp'), 'a flush at work');
+
+  clock += 30_000;
+  const s2 = await compact(ctx, { swapGraceMs: 60_000, graceMinutes: 15, waitForPublish: false, clock: () => clock });
+  t.equal(s2.hours_published, 0, 'not before the grace period');
+  clock += 31_000;
+  await writeBatch(ctx.conn, dir, 'posts', h, [post(3, h + 180_000)]);
+  const s3 = await compact(ctx, { swapGraceMs: 60_000, graceMinutes: 15, waitForPublish: false, clock: () => clock });
+  t.equal(s3.hours_published, 1, 'published by the next run');
+  t.equal(s3.hours_compacted, 1, 'and the late batch merged');
+  t.equal(s3.files_removed, 2, 'the two replaced batch files');
+  for (const j of junk) t.notOk(existsSync(path.join(hourDir, j)), `${j} removed`);
+  t.ok(existsSync(path.join(hourDir, '.posts-0000000000001-0_0000000000002-0.parquet.tmp')), "a flush's temporary file is not ours to remove");
+  t.equal(await countFiles(ctx.conn, await listTableFiles(dir, 'posts')), 3);
+  const m = (await readManifest(hourDir))!.tables.posts!;
+  t.equal(m.gen, 2);
+  t.equal(m.published, false);
+  t.same(m.retired.map((r) => r.file), ['.compact/posts.1.pq'], 'generation 1 kept while queries may read it');
+  t.equal(m.replaces.length, 3);
 });
