@@ -226,12 +226,9 @@ async function exportChild(): Promise<void> {
   const api = createQueryApi({ cfg, duckdb: ctx.duckdb, redis: ctx.redis, keys: ctx.keys, log: ctx.log, metrics: apiMetrics() });
   const t = performance.now();
   const res = await api.exportPosts({ format: opt('--format', 'csv'), start, ...(end ? { end } : {}) });
-  let lines = 0;
   let bytes = 0;
-  for await (const chunk of res.body) {
-    bytes += chunk.length;
-    for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) lines++;
-  }
+  for await (const chunk of res.body) bytes += chunk.length;
+  const lines = res.streamed?.() ?? res.rows;
   const secs = (performance.now() - t) / 1000;
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage().rss);
@@ -253,7 +250,7 @@ async function runExport(conn: DuckDBConnection): Promise<{ rows: number; rowsPe
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
     await new Promise<void>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`export child exited ${code}`)))));
     const r = JSON.parse(text.trim().split('\n').pop()!) as { lines: number; secs: number; rss_mb: number };
-    const rows = format === 'csv' ? r.lines - 1 : r.lines;
+    const rows = r.lines;
     out.push({ rows, rowsPerS: Math.round(rows / r.secs), rssMb: r.rss_mb, format });
     say(`  export ${format}: ${rows} rows in ${r.secs.toFixed(2)} s = ${Math.round(rows / r.secs)} rows/s, peak RSS ${r.rss_mb} MB`);
   }

@@ -54,8 +54,9 @@ export const CSV_COLUMNS: readonly string[] = [...POST_FIELDS.map((c) => c.name)
 
 function csvQuote(expr: string): string {
   // RFC 4180: a field with quotes, commas or line breaks is quoted and inner quotes doubled; quoting
-  // every text field is always valid. NULL becomes an empty field.
-  return `coalesce('"' || replace(${expr}, '"', '""') || '"', '')`;
+  // every text field is always valid. NULL becomes "" (an empty field). concat() rather than `||`:
+  // DuckDB evaluates this form several times faster.
+  return `concat('"', replace(coalesce(${expr}, ''), '"', '""'), '"')`;
 }
 
 /** One CSV record per row, without the line break (VARCHAR). Lists are JSON arrays. */

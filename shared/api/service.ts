@@ -35,7 +35,10 @@ type RawQuery = Record<string, unknown>;
 export interface ApiAnswer {
   headers: Record<string, string>;
   body: unknown;
+  /** Rows in the answer; -1 for a stream (see `streamed`). */
   rows: number;
+  /** For a stream: rows sent so far. */
+  streamed?: () => number;
 }
 
 /** Export row limits up to this many rows are read ahead in full, so the header can say whether the limit was hit. */
@@ -227,7 +230,7 @@ export function createQueryApi(deps: QueryApiDeps) {
         const reached = lines.length > limit!;
         if (reached) lines.length = limit!;
         headers['x-row-limit-reached'] = String(reached);
-        return { headers, body: fromLines(head, lines, eol), rows: lines.length };
+        return { headers, body: fromLines(head, lines, eol), rows: lines.length, streamed: () => lines.length };
       }
 
       handedOver = true;
@@ -247,7 +250,7 @@ export function createQueryApi(deps: QueryApiDeps) {
           scope.close();
         }
       })();
-      return { headers, body, rows: -1 };
+      return { headers, body, rows: -1, streamed: () => counter.rows };
     } finally {
       if (!handedOver) scope.close();
     }
