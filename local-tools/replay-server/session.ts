@@ -15,7 +15,9 @@ const HIGH_WATER_BYTES = 1024 * 1024;
 /** Events read from the source per step. */
 const READ_BATCH = 256;
 /** A paced client gets at most this much of a second's budget in one burst. */
-const BURST_SECONDS = 0.02;
+const BURST_SECONDS = 0.05;
+/** A paced client waits at least this long when out of budget (fewer timers; the burst absorbs late ones). */
+const MIN_PAUSE_MS = 10;
 
 export interface SessionDeps {
   source: EventSource;
@@ -148,7 +150,7 @@ export class Session {
             tokens = Math.min(burst, tokens + ((now - last) / 1000) * rate);
             last = now;
             if (tokens < 1) {
-              await this.pause(((1 - tokens) / rate) * 1000);
+              await this.pause(Math.max(MIN_PAUSE_MS, ((1 - tokens) / rate) * 1000));
               continue;
             }
             allowance = Math.floor(tokens);
