@@ -212,10 +212,13 @@ t.test('large files are streamed with the same semantics', async (t) => {
   const gz = path.join(dir, 'events.jsonl.gz');
   await writeFile(plain, 'not json\r\n' + text.replaceAll('\n', '\r\n'));
   await writeFile(gz, gzipSync(text));
+  t.ok(gzipSync(text).length < 100_000 && text.length > 100_000, 'the sizes the variants below rely on');
 
-  for (const file of [plain, gz]) {
-    const server = await startServer(t, { file, memoryLimitBytes: 1024 });
-    const name = path.basename(file);
+  // 1 KiB: both files are larger, streamed at once; 100 kB: the .gz is smaller but its text is not (found while reading).
+  const variants: [string, number][] = [[plain, 1024], [gz, 1024], [gz, 100_000]];
+  for (const [file, memoryLimitBytes] of variants) {
+    const server = await startServer(t, { file, memoryLimitBytes });
+    const name = `${path.basename(file)} (limit ${memoryLimitBytes})`;
     t.same(await collectAll(t, server, ''), events, `${name}: everything`);
     const cursor = 5_000_000 + 1234 * 7;
     t.same(await collectAll(t, server, `?cursor=${cursor}`), events.slice(1234), `${name}: exact cursor`);
