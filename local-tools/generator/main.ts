@@ -124,7 +124,9 @@ function isEntryPoint(): boolean {
 
 if (isEntryPoint()) {
   main().catch((err: unknown) => {
-    process.stderr.write(`gen: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    // System errors (a path that cannot be written, a full disk) say enough in their message.
+    const text = err instanceof Error ? ((err as NodeJS.ErrnoException).code ? err.message : (err.stack ?? err.message)) : String(err);
+    process.stderr.write(`gen: failed: ${text}\n`);
     process.exit(1);
   });
 }

@@ -4,7 +4,8 @@
  * file. Counts ground truth on the way.
  */
 import { createWriteStream } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -63,6 +64,7 @@ export async function writeEventsFile(opts: WriteOptions): Promise<WriteResult> 
     }
   }
 
+  await mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
   const tmp = `${opts.out}.tmp-${process.pid}`;
   const source = Readable.from(chunks(), { objectMode: false, highWaterMark: 4 });
   try {
