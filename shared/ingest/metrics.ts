@@ -36,7 +36,8 @@ export type IngestMetrics = ReturnType<typeof ingestMetrics>;
  * is far cheaper than a labelled inc() per event at tens of thousands of events per second.
  */
 export class EventTally {
-  private readonly counts = new Map<string, number>();
+  /** kind → collection label ('' for non-commits) → count; nested maps avoid building a key per event. */
+  private readonly counts = new Map<string, Map<string, number>>();
   private readonly collections = new Set<string>();
   private bytes = 0;
 
@@ -44,22 +45,23 @@ export class EventTally {
     const k = kind === undefined ? 'unknown' : KINDS.has(kind) ? kind : 'other';
     let c = '';
     if (k === 'commit') {
-      if (collection === undefined || !NSID.test(collection)) c = 'unknown';
+      if (collection === undefined) c = 'unknown';
       else if (this.collections.has(collection)) c = collection;
+      else if (!NSID.test(collection)) c = 'unknown';
       else if (this.collections.size < MAX_COLLECTION_LABELS) {
         this.collections.add(collection);
         c = collection;
       } else c = 'other';
     }
-    const key = `${k}\n${c}`;
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    let byCollection = this.counts.get(k);
+    if (!byCollection) this.counts.set(k, (byCollection = new Map()));
+    byCollection.set(c, (byCollection.get(c) ?? 0) + 1);
     this.bytes += size;
   }
 
   flushTo(m: IngestMetrics): void {
-    for (const [key, n] of this.counts) {
-      const [kind = '', collection = ''] = key.split('\n');
-      m.events.inc({ kind, collection }, n);
+    for (const [kind, byCollection] of this.counts) {
+      for (const [collection, n] of byCollection) m.events.inc({ kind, collection }, n);
     }
     this.counts.clear();
     if (this.bytes) m.bytes.inc(this.bytes);

@@ -7,6 +7,8 @@ import { scanEvent } from '../../shared/ingest/event-scan.js';
 import { detectGap } from '../../shared/ingest/gap.js';
 import { nextUrlIndex, subscribeUrl } from '../../shared/ingest/jetstream-client.js';
 import { classifyWriteError } from '../../shared/ingest/stream-writer.js';
+import { EventTally, ingestMetrics } from '../../shared/ingest/metrics.js';
+import { renderMetrics } from '../../shared/metrics.js';
 import { realEvents } from './helpers.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -130,4 +132,25 @@ t.test('write errors: OOM drops, anything else retries', async (t) => {
   t.equal(classifyWriteError(new Error('Connection is closed.')), 'transient');
   t.equal(classifyWriteError(new Error('READONLY You can\'t write against a read only replica.')), 'transient');
   t.equal(classifyWriteError(new Error('ZOOMED')), 'transient');
+});
+
+t.test('event metrics: labels bounded (64 collections, then "other"; junk is "unknown")', async (t) => {
+  const tally = new EventTally();
+  for (let i = 0; i < 70; i++) tally.add('commit', `com.example.c${i}`, 10);
+  tally.add('commit', 'com.example.c0', 10);
+  tally.add('commit', 'not an nsid', 10);
+  tally.add('identity', undefined, 5);
+  tally.add('weird', undefined, 5);
+  tally.add(undefined, undefined, 5);
+  tally.flushTo(ingestMetrics());
+  const text = (await renderMetrics()).body;
+  const series = text.split('\n').filter((l) => l.startsWith('ingest_events_total{'));
+  t.equal(series.length, 64 + 1 + 1 + 3);
+  t.ok(series.includes('ingest_events_total{kind="commit",collection="com.example.c0"} 2'));
+  t.ok(series.includes('ingest_events_total{kind="commit",collection="other"} 6'));
+  t.ok(series.includes('ingest_events_total{kind="commit",collection="unknown"} 1'));
+  t.ok(series.includes('ingest_events_total{kind="identity",collection=""} 1'));
+  t.ok(series.includes('ingest_events_total{kind="other",collection=""} 1'));
+  t.ok(series.includes('ingest_events_total{kind="unknown",collection=""} 1'));
+  t.ok(text.includes('ingest_bytes_total 735'));
 });
