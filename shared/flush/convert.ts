@@ -48,6 +48,8 @@ export interface StagedBatch {
   duplicates: number;
   /** Rows per table and partition hour (hours since the epoch). */
   outputs: TableOutput[];
+  /** Milliseconds spent per step (for the batch log line). */
+  ms: { lines: number; parse: number; dedupe: number; project: number };
 }
 
 export interface TableOutput {
@@ -223,9 +225,18 @@ export type FetchRaw = (ids: string[]) => Promise<Map<string, string | null>>;
  * the line file is written; `fetchRaw` gets back the few that end in quarantine.
  */
 export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[], lineFile: string, fetchRaw: FetchRaw): Promise<StagedBatch> {
+  let t = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const d = Math.round(now - t);
+    t = now;
+    return d;
+  };
   await conn.run(`SET TimeZone = 'UTC'`);
   const quarantined = await writeLines(entries, lineFile);
+  const msLines = lap();
   await conn.run(stageSql(lineFile));
+  const msParse = lap();
   await conn.run(DUPS_SQL);
   const dupReader = await conn.runAndReadAll(`SELECT count(*) FROM dups`);
   const duplicates = Number(dupReader.getRows()[0]![0]);
@@ -235,6 +246,7 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
   const badRows = bad.getRows().map(([ord, reason]) => ({ id: entries[Number(ord)]!.id, reason: reason as QuarantineReason }));
   const badRaw = badRows.length ? await fetchRaw(badRows.map((b) => b.id)) : new Map<string, string | null>();
   for (const b of badRows) quarantined.push({ stream_id: b.id, reason: b.reason, raw: badRaw.get(b.id) ?? null });
+  const msDedupe = lap();
 
   for (const table of FIREHOSE_TABLES) {
     try {
@@ -263,7 +275,7 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
   // Keep the table order of the definitions (deterministic file order for the crash tests).
   const order = new Map(FIREHOSE_TABLES.map((t, i) => [t.name, i]));
   outputs.sort((a, b) => order.get(a.table)! - order.get(b.table)! || a.hourIndex - b.hourIndex);
-  return { quarantined, duplicates, outputs };
+  return { quarantined, duplicates, outputs, ms: { lines: msLines, parse: msParse, dedupe: msDedupe, project: lap() } };
 }
 
 /** `COPY` of one table's rows of one hour, sorted by its sort key, to a ZSTD Parquet file. */

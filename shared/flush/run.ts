@@ -133,7 +133,7 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
     crashPoint(ctx, 'after_rename_before_ack');
 
     await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
-    const ms = { convert: tStaged - t0, write: tWritten - tStaged, ack: Date.now() - tWritten };
+    const ms = { convert: tStaged - t0, ...staged.ms, write: tWritten - tStaged, ack: Date.now() - tWritten };
 
     summary.batches++;
     summary.events_read += batch.entries.length;
