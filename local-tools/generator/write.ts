@@ -8,7 +8,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import { createGzip, type ZlibOptions } from 'node:zlib';
 import { EventGenerator, type GenerateOptions } from './generator.js';
 import { TruthCounter, type Truth } from './truth.js';
 
@@ -31,6 +31,7 @@ export interface WriteResult {
 }
 
 const CHUNK_BYTES = 1 << 20;
+const BUFFER_BYTES = 4 << 20;
 
 /** Generates `opts.events` events into `opts.out`; resolves once the file is complete and renamed. */
 export async function writeEventsFile(opts: WriteOptions): Promise<WriteResult> {
@@ -66,10 +67,13 @@ export async function writeEventsFile(opts: WriteOptions): Promise<WriteResult> 
 
   await mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
   const tmp = `${opts.out}.tmp-${process.pid}`;
-  const source = Readable.from(chunks(), { objectMode: false, highWaterMark: 4 });
+  // A few MB of buffering on each side lets generation (main thread) and compression (a libuv thread)
+  // overlap; with tight buffers each would wait for the other. Memory stays bounded by these marks.
+  const source = Readable.from(chunks(), { objectMode: false, highWaterMark: BUFFER_BYTES });
   try {
     if (opts.out.endsWith('.gz')) {
-      await pipeline(source, createGzip({ level: opts.gzipLevel ?? 1, chunkSize: 1 << 17 }), createWriteStream(tmp, { highWaterMark: 1 << 20 }));
+      const gzip = createGzip({ level: opts.gzipLevel ?? 1, chunkSize: 1 << 17, writableHighWaterMark: BUFFER_BYTES } as ZlibOptions);
+      await pipeline(source, gzip, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
     } else {
       await pipeline(source, createWriteStream(tmp, { highWaterMark: 1 << 20 }));
     }
