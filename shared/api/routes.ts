@@ -6,11 +6,14 @@
 import { Type, type TObject, type TSchema } from '@sinclair/typebox';
 import { postSchema } from './fields.js';
 import { countsQuerySchema, exportQuerySchema, searchQuerySchema } from './params.js';
+import { CSV_EXAMPLE, enrichQuerySchema, enrichResponseSchema, NDJSON_EXAMPLE, scoreRowSchema } from '../enrich/schema.js';
 
 export interface ApiRoute {
   /** Function name: served at /function/<name>. */
-  name: 'search' | 'export' | 'counts';
-  method: 'GET';
+  name: 'search' | 'export' | 'counts' | 'enrich' | 'docs';
+  method: 'GET' | 'POST';
+  /** Path below /function (default `/<name>`). */
+  path?: string;
   summary: string;
   description: string;
   query: TObject;
@@ -20,6 +23,8 @@ export interface ApiRoute {
   produces: string[];
   /** Response headers worth documenting. */
   headers?: Record<string, string>;
+  /** POST body: per media type, the schema of one row (NDJSON) or the text (CSV), with an example. */
+  body?: { description: string; content: Record<string, { schema: TSchema; example: string }> };
 }
 
 export const errorSchema = Type.Object(
@@ -93,6 +98,33 @@ export const API_ROUTES: readonly ApiRoute[] = [
     description: `Posts matching the filters per UTC hour or day, for trend plots; buckets between start and end (or the first and last post) are all present, empty ones with count 0. With feature=<name>, each bucket also has the number of posts with that score and their mean. ${FILTERS_DOC}`,
     query: countsQuerySchema,
     response: countsResponse,
+    produces: ['application/json'],
+  },
+  {
+    name: 'enrich',
+    method: 'POST',
+    summary: 'Import model scores (NDJSON or CSV)',
+    description:
+      'Imports enrichment scores into post_features. Each row: `uri` (a post URI), one or more feature columns (finite numbers in [0, 1]; null or empty = not provided), optional `model` and `scored_at`. Rows with an unknown feature, a value out of range, a bad or missing uri, or malformed JSON are rejected with their line and reason; the others are written atomically as one Parquet file. A CSV whose header names an unknown column is refused as a whole (400 unknown_column). A later row for the same uri and model replaces the earlier one (latest scored_at, then the later import).',
+    query: enrichQuerySchema,
+    response: enrichResponseSchema,
+    produces: ['application/json'],
+    body: {
+      description: 'NDJSON (one object per line) or CSV (RFC 4180, header row). Largest body: FUNCTION_MAX_BODY_BYTES.',
+      content: {
+        'application/x-ndjson': { schema: scoreRowSchema, example: NDJSON_EXAMPLE },
+        'text/csv': { schema: Type.String({ description: 'A header row (uri, feature columns, model, scored_at), then one row per post.' }), example: CSV_EXAMPLE },
+      },
+    },
+  },
+  {
+    name: 'docs',
+    method: 'GET',
+    path: '/docs/openapi.json',
+    summary: 'This OpenAPI document',
+    description: 'The OpenAPI 3.1 document of the API, generated from the schemas that validate the requests. The interactive page is at /function/docs.',
+    query: Type.Object({}),
+    response: Type.Object({}, { additionalProperties: true, description: 'An OpenAPI 3.1 document.' }),
     produces: ['application/json'],
   },
 ];

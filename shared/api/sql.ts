@@ -51,13 +51,24 @@ export function tableSql(b: Binder, table: TableDef, files: readonly string[], r
   return `read_parquet(${b.bind(listValue([...files]))}::VARCHAR[], union_by_name = true, hive_partitioning = false${ids})`;
 }
 
+/**
+ * Scores per uri: the latest row per (uri, model) — a re-sent import replaces that model's earlier row,
+ * as compaction's dedupe key (uri, model) does — then per feature the latest non-null value across models.
+ * "Latest" = greatest scored_at, ties to the later import: the file path (hour folder, then the import
+ * time in the batch name; an hour's compacted generation `.compact/…` sorts before its batch files) and
+ * the row number.
+ */
 function featuresCte(b: Binder, sources: Sources, restrictTo?: string): string {
+  const order = `(coalesce(scored_at, '-infinity'::TIMESTAMPTZ), filename, file_row_number)`;
   const cols = FEATURE_COLUMNS.map((c) => {
     const n = sqlIdent(c.name);
-    return `arg_max(${n}, scored_at) FILTER (WHERE ${n} IS NOT NULL) AS ${sqlIdent('f_' + c.name)}`;
+    return `arg_max(${n}, ${order}) FILTER (WHERE ${n} IS NOT NULL) AS ${sqlIdent('f_' + c.name)}`;
   });
   const where = restrictTo ? `WHERE uri IN (SELECT uri FROM ${restrictTo})` : '';
-  return `SELECT uri, ${cols.join(', ')}, true AS f_scored FROM ${tableSql(b, TABLES.post_features, sources.postFeatures)} ${where} GROUP BY uri`;
+  const latest =
+    `(SELECT * FROM ${tableSql(b, TABLES.post_features, sources.postFeatures, true)} ${where} ` +
+    `QUALIFY row_number() OVER (PARTITION BY uri, model ORDER BY scored_at DESC NULLS LAST, filename DESC, file_row_number DESC) = 1)`;
+  return `SELECT uri, ${cols.join(', ')}, true AS f_scored FROM ${latest} GROUP BY uri`;
 }
 
 const FEATURE_OUT = [...FEATURE_COLUMNS.map((c) => sqlIdent('f_' + c.name)), 'f_scored'];
