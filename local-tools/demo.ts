@@ -100,8 +100,8 @@ function announcer(): (base: string) => void {
   };
 }
 
-/** Passes the gateway's stdout through and announces its URL from its `gateway ready: http://…` line. */
-function watchReady(child: ChildProcess, announce: (base: string) => void): void {
+/** Passes the gateway's stdout through and calls `onReady` with its URL from its `gateway ready: http://…` line. */
+function watchReady(child: ChildProcess, onReady: (base: string) => void): void {
   let seen = '';
   let found = false;
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -111,7 +111,7 @@ function watchReady(child: ChildProcess, announce: (base: string) => void): void
     const m = /gateway ready: (http:\/\/[^\s/]+)/.exec(seen);
     if (m) {
       found = true;
-      announce(m[1] as string);
+      onReady(m[1] as string);
     }
   });
 }
@@ -149,14 +149,28 @@ async function main(): Promise<void> {
   // Its own process group, so a terminal's Ctrl-C reaches it once, through us.
   const child = runTs(GATEWAY, ['--replay', sample, '--rate', opts.rate], true, 'pipe');
   const announce = announcer();
-  watchReady(child, announce);
-  if (cfg.runtime.gatewayPort > 0) void pollReady(cfg.runtime.gatewayPort, child, announce);
+  let started = false;
+  let onStarted = () => {};
+  const startedOrGone = new Promise<void>((resolve) => {
+    onStarted = resolve;
+    child.once('exit', () => resolve());
+  });
   let firstSignalAt = 0;
+  watchReady(child, (base) => {
+    started = true;
+    onStarted();
+    if (!firstSignalAt) announce(base);
+  });
+  if (cfg.runtime.gatewayPort > 0) void pollReady(cfg.runtime.gatewayPort, child, (base) => firstSignalAt || announce(base));
   const forward = (sig: NodeJS.Signals) => {
     const now = Date.now();
     if (!firstSignalAt) {
       firstSignalAt = now;
-      child.kill(sig);
+      // A gateway stopped half-way through starting could leave the daemon it starts last behind:
+      // pass the signal on once it says it is ready (or after 30 s).
+      if (!started) say('stopping as soon as the gateway has finished starting');
+      const timeout = new Promise<void>((r) => setTimeout(r, 30_000).unref());
+      void Promise.race([startedOrGone, timeout]).then(() => child.kill(sig));
     } else if (now - firstSignalAt > 3000) {
       say('stopping forcefully');
       child.kill('SIGKILL');
