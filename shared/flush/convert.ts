@@ -1,8 +1,8 @@
 /**
  * Converts one batch of raw Jetstream lines with DuckDB, in bulk: the lines go to a temporary file that
  * DuckDB reads in one scan, the envelope is parsed once (json_transform) and checked in SQL, bad rows
- * get a quarantine reason, replays inside the batch are dropped, and each table's projection
- * (shared/tables) is materialised with its partition hour, ready to be written per hour.
+ * get a quarantine reason, replays inside the batch are dropped; each table's projection
+ * (shared/tables) then runs inside the COPY that writes one hour of it.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { isUtf8 } from 'node:buffer';
@@ -49,18 +49,13 @@ export interface StagedBatch {
   /** Rows per table and partition hour (hours since the epoch). */
   outputs: TableOutput[];
   /** Milliseconds spent per step (for the batch log line). */
-  ms: { lines: number; parse: number; dedupe: number; project: number };
+  ms: { lines: number; parse: number; dedupe: number; count: number };
 }
 
 export interface TableOutput {
   table: TableName;
   hourIndex: number;
   rows: number;
-}
-
-/** Relation name of a table's converted rows inside the connection. */
-export function outputRelation(table: TableName): string {
-  return sqlIdent(`out_${table}`);
 }
 
 /**
@@ -188,31 +183,38 @@ function eventsViewSql(withDups: boolean): string {
   FROM staged WHERE reason IS NULL${withDups ? ' AND ord NOT IN (SELECT ord FROM dups)' : ''}`;
 }
 
-function materializeSql(table: TableDef, from: string): string {
-  return `CREATE OR REPLACE TEMP TABLE ${outputRelation(table.name)} AS ${projectionSql(table, from, [`time_us // 3600000000 AS __hour`])}`;
+const HOUR_US = 3_600_000_000n;
+
+/** The table's rows of one partition hour, as its projection over the events (minus `exclude` ords). */
+function tableHourSql(table: TableDef, hourIndex: number, exclude: readonly number[] = []): string {
+  const lo = BigInt(Math.trunc(hourIndex)) * HOUR_US;
+  const skip = exclude.length ? ` AND ord NOT IN (${exclude.join(',')})` : '';
+  return projectionSql(table, `(SELECT * FROM events WHERE time_us >= ${lo} AND time_us < ${lo + HOUR_US}${skip})`);
 }
 
-/** Finds the events whose projection fails by bisection (rare: only after a whole-table failure). */
-async function findBadOrds(conn: DuckDBConnection, table: TableDef): Promise<Map<number, string>> {
-  const reader = await conn.runAndReadAll(`SELECT ord FROM events WHERE ${table.where} ORDER BY ord`);
+/** Finds the events whose projection fails, by bisection (only after a failed COPY). */
+async function findBadOrds(conn: DuckDBConnection, table: TableDef, hourIndex: number): Promise<Map<number, string>> {
+  const lo = BigInt(Math.trunc(hourIndex)) * HOUR_US;
+  const reader = await conn.runAndReadAll(
+    `SELECT ord FROM events WHERE time_us >= ${lo} AND time_us < ${lo + HOUR_US} AND (${table.where}) ORDER BY ord`,
+  );
   const ords = reader.getRows().map((r) => Number(r[0]));
   const bad = new Map<number, string>();
-  const probe = async (lo: number, hi: number): Promise<void> => {
-    const list = ords.slice(lo, hi).join(',');
+  const probe = async (a: number, b: number): Promise<void> => {
     try {
-      await conn.run(`${materializeSql(table, `(SELECT * FROM events WHERE ord IN (${list}))`).replace(outputRelation(table.name), sqlIdent('__probe'))}`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE __probe AS ${projectionSql(table, `(SELECT * FROM events WHERE ord IN (${ords.slice(a, b).join(',')}))`)}`);
     } catch (err) {
-      if (hi - lo === 1) {
-        bad.set(ords[lo]!, (err as Error).message.split('\n')[0]!.slice(0, 500));
+      if (b - a === 1) {
+        bad.set(ords[a]!, (err as Error).message.split('\n')[0]!.slice(0, 500));
         return;
       }
-      const mid = (lo + hi) >> 1;
-      await probe(lo, mid);
-      await probe(mid, hi);
+      const mid = (a + b) >> 1;
+      await probe(a, mid);
+      await probe(mid, b);
     }
   };
   if (ords.length) await probe(0, ords.length);
-  await conn.run(`DROP TABLE IF EXISTS ${sqlIdent('__probe')}`);
+  await conn.run('DROP TABLE IF EXISTS __probe');
   return bad;
 }
 
@@ -220,8 +222,8 @@ async function findBadOrds(conn: DuckDBConnection, table: TableDef): Promise<Map
 export type FetchRaw = (ids: string[]) => Promise<Map<string, string | null>>;
 
 /**
- * Loads and converts `entries` on `conn` (one connection per batch; it keeps the temp tables the
- * writer reads). `lineFile` is a scratch path for the raw lines. The entries' bytes are released while
+ * Loads and checks `entries` on `conn` (one connection per batch; it keeps the `events` the writer
+ * reads). `lineFile` is a scratch path for the raw lines. The entries' bytes are released while
  * the line file is written; `fetchRaw` gets back the few that end in quarantine.
  */
 export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[], lineFile: string, fetchRaw: FetchRaw): Promise<StagedBatch> {
@@ -248,26 +250,12 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
   for (const b of badRows) quarantined.push({ stream_id: b.id, reason: b.reason, raw: badRaw.get(b.id) ?? null });
   const msDedupe = lap();
 
-  for (const table of FIREHOSE_TABLES) {
-    try {
-      await conn.run(materializeSql(table, 'events'));
-    } catch {
-      const badOrds = await findBadOrds(conn, table);
-      const raws = await fetchRaw([...badOrds.keys()].map((ord) => entries[ord]!.id));
-      for (const [ord, detail] of badOrds) {
-        const id = entries[ord]!.id;
-        quarantined.push({ stream_id: id, reason: 'projection_error', detail, raw: raws.get(id) ?? null });
-      }
-      const skip = badOrds.size ? `WHERE ord NOT IN (${[...badOrds.keys()].join(',')})` : '';
-      await conn.run(materializeSql(table, `(SELECT * FROM events ${skip})`));
-    }
-  }
-
+  // Rows per table and hour, from the envelope columns only; the projections run in the COPY itself.
   const outputs: TableOutput[] = [];
   const counts = await conn.runAndReadAll(
     FIREHOSE_TABLES.map(
-      (t) => `SELECT ${sqlString(t.name)} AS t, __hour, count(*) AS n FROM ${outputRelation(t.name)} GROUP BY __hour`,
-    ).join(' UNION ALL ') + ' ORDER BY t, __hour',
+      (t) => `SELECT ${sqlString(t.name)} AS t, time_us // ${HOUR_US} AS h, count(*) AS n FROM events WHERE ${t.where} GROUP BY h`,
+    ).join(' UNION ALL '),
   );
   for (const [t, hour, n] of counts.getRows()) {
     outputs.push({ table: t as TableName, hourIndex: Number(hour), rows: Number(n) });
@@ -275,23 +263,49 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
   // Keep the table order of the definitions (deterministic file order for the crash tests).
   const order = new Map(FIREHOSE_TABLES.map((t, i) => [t.name, i]));
   outputs.sort((a, b) => order.get(a.table)! - order.get(b.table)! || a.hourIndex - b.hourIndex);
-  return { quarantined, duplicates, outputs, ms: { lines: msLines, parse: msParse, dedupe: msDedupe, project: lap() } };
+  return { quarantined, duplicates, outputs, ms: { lines: msLines, parse: msParse, dedupe: msDedupe, count: lap() } };
 }
 
-/** `COPY` of one table's rows of one hour, sorted by its sort key, to a ZSTD Parquet file. */
-export async function copyTableHour(conn: DuckDBConnection, table: TableDef, hourIndex: number, file: string, rowGroupSize: number): Promise<void> {
-  const cols = table.columns.map((c) => sqlIdent(c.name)).join(', ');
+function copySql(table: TableDef, hourIndex: number, file: string, rowGroupSize: number, exclude: readonly number[]): string {
   const order = table.sortKey.map(sqlIdent).join(', ');
-  await conn.run(
-    `COPY (SELECT ${cols} FROM ${outputRelation(table.name)} WHERE __hour = ${Math.trunc(hourIndex)} ORDER BY ${order}) ` +
-      `TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${Math.trunc(rowGroupSize)})`,
+  return (
+    `COPY (SELECT * FROM (${tableHourSql(table, hourIndex, exclude)}) ORDER BY ${order}) ` +
+    `TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${Math.trunc(rowGroupSize)})`
   );
+}
+
+/**
+ * Writes one table's rows of one hour, sorted by its sort key, to a ZSTD Parquet file. Should a row break
+ * the projection (the SQL is written not to), the culprits are found by bisection, returned for the
+ * quarantine, and the file is written without them. Other failures (disk full…) are thrown.
+ */
+export async function copyTableHour(
+  conn: DuckDBConnection,
+  table: TableDef,
+  hourIndex: number,
+  file: string,
+  rowGroupSize: number,
+  entries: readonly StreamEntry[],
+  fetchRaw: FetchRaw,
+): Promise<QuarantinedEntry[]> {
+  try {
+    await conn.run(copySql(table, hourIndex, file, rowGroupSize, []));
+    return [];
+  } catch (err) {
+    const bad = await findBadOrds(conn, table, hourIndex);
+    if (bad.size === 0) throw err;
+    const raws = await fetchRaw([...bad.keys()].map((ord) => entries[ord]!.id));
+    await conn.run(copySql(table, hourIndex, file, rowGroupSize, [...bad.keys()]));
+    return [...bad].map(([ord, detail]) => {
+      const id = entries[ord]!.id;
+      return { stream_id: id, reason: 'projection_error' as const, detail, raw: raws.get(id) ?? null };
+    });
+  }
 }
 
 /** Drops the batch's temp tables (the connection is reused by the next batch). */
 export async function dropStaged(conn: DuckDBConnection): Promise<void> {
   await conn.run('DROP VIEW IF EXISTS events');
-  for (const t of FIREHOSE_TABLES) await conn.run(`DROP TABLE IF EXISTS ${outputRelation(t.name)}`);
   await conn.run('DROP TABLE IF EXISTS dups');
   await conn.run('DROP TABLE IF EXISTS staged');
 }

@@ -119,7 +119,11 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
       await mkdir(dir, { recursive: true });
       const target = batchFilePath(parquetDir, hour, out.table, name);
       const tmp = tempPathFor(target);
-      await copyTableHour(conn, getTable(out.table), out.hourIndex, tmp, cfg.pipeline.rowGroupSize);
+      const broken = await copyTableHour(conn, getTable(out.table), out.hourIndex, tmp, cfg.pipeline.rowGroupSize, batch.entries, fetchRaw);
+      if (broken.length) {
+        staged.quarantined.push(...broken);
+        out.rows -= broken.length;
+      }
       // Same entries → same name: a file left by a crashed run is replaced by an identical one.
       await commitFile(tmp, target);
       dirs.add(dir);
