@@ -34,7 +34,15 @@ t.test('the Dockerfile bundle runs on its own: ingest, /healthz, /metrics, clean
 
   const args = esbuildArgs().map((a) => (a.startsWith('--outfile=') ? `--outfile=${path.join(out, 'build.mjs')}` : a));
   t.ok(args.includes('--bundle') && args.includes('--platform=node'), 'bundles for node');
-  await run(path.join(ROOT, 'node_modules/.bin/esbuild'), args, { cwd: ROOT, timeout: 60_000 });
+  const meta = path.join(out, 'meta.json');
+  await run(path.join(ROOT, 'node_modules/.bin/esbuild'), [...args, `--metafile=${meta}`], { cwd: ROOT, timeout: 60_000 });
+  // Everything the bundle reads is in the build context the Dockerfile's .dockerignore lets through.
+  const inputs = Object.keys((JSON.parse(readFileSync(meta, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+  const allowed = readFileSync(path.join(ROOT, 'ingest-daemon/Dockerfile.dockerignore'), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('!') && l.endsWith('/'))
+    .map((l) => l.slice(1));
+  t.same(inputs.filter((f) => !f.startsWith('node_modules/') && !allowed.some((a) => f.startsWith(a))), [], `bundle inputs within ${allowed.join(', ')} (+ node_modules from npm ci)`);
   // The runtime stage holds this one file in an empty folder.
   const app = mkdtempSync(path.join(out, 'app-'));
   copyFileSync(path.join(out, 'build.mjs'), path.join(app, 'ingest-daemon.mjs'));
