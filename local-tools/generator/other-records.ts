@@ -3,7 +3,7 @@
  * declarations, Frontpage, Tangled, teal.fm, stream.place, live status), shaped like the captured ones.
  */
 import type { ProfileRecord } from '../../shared/jetstream/records.js';
-import { tid } from './ids.js';
+import { recordCid, tid } from './ids.js';
 import { blob, createdAt, type GenState } from './state.js';
 import { inventedWord, makeLink, pickLanguage, sentence } from './text-model.js';
 import { isoMillis } from './time.js';
@@ -15,7 +15,7 @@ export function profileRecord(s: GenState, author: number, fresh: boolean): Prof
   const rng = s.rng;
   const lang = pickLanguage(rng);
   const since = fresh ? createdAt(s) : isoMillis(s.nowUs / 1000 - rng.exp(400 * 86_400_000) - 86_400_000);
-  const p = s.recentPosts.any(rng);
+  const pinned = !fresh && rng.float() < 0.3;
   return {
     $type: 'app.bsky.actor.profile',
     avatar: fresh && rng.float() < 0.5 ? undefined : blob(s, 'image/jpeg', 300_000),
@@ -23,7 +23,9 @@ export function profileRecord(s: GenState, author: number, fresh: boolean): Prof
     createdAt: since,
     description: rng.float() < 0.8 ? sentence(rng, lang, 12) + (rng.float() < 0.3 ? '\n' + sentence(rng, lang, 5) : '') : undefined,
     displayName: s.pop.displayName(author) + (rng.float() < 0.15 ? ' ' + rng.pick(EMOJI) : ''),
-    pinnedPost: !fresh && p && p.author === author ? { cid: p.cid, uri: p.uri } : undefined,
+    pinnedPost: pinned
+      ? { cid: recordCid(rng), uri: `at://${s.pop.did(author)}/app.bsky.feed.post/${tid(s.nowUs - rng.exp(30 * 86_400e6), s.pop.clockId(author))}` }
+      : undefined,
   };
 }
 

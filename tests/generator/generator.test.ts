@@ -1,5 +1,8 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EventGenerator, generateEvents } from '../../local-tools/generator/generator.js';
 import { parseTid } from '../../local-tools/generator/ids.js';
 import { parseJetstreamEvent, type JetstreamEvent, type LikeRecord, type PostRecord } from '../../shared/jetstream/index.js';
@@ -230,4 +233,47 @@ t.test('lines flagged ASCII (written without UTF-8 encoding) are pure ASCII', as
   }
   t.equal(wrong, 0);
   t.ok(flagged > 15_000, `${flagged} lines flagged`);
+});
+
+/** Every JSON key path of a value (`.commit.record.embed.$type`, arrays as `[]`). */
+function keyPaths(value: unknown, prefix = '', out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) keyPaths(v, prefix + '[]', out);
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out.add(prefix + '.' + k);
+      keyPaths(v, prefix + '.' + k, out);
+    }
+  }
+  return out;
+}
+const shapeKey = (e: JetstreamEvent) => (e.kind === 'commit' ? `${e.commit.operation}:${e.commit.collection}` : e.kind);
+
+t.test('shapes are calibrated on the captured real events', async (t) => {
+  const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+  const real = new Map<string, Set<string>>();
+  for (const name of ['jetstream-real-152.jsonl', 'jetstream-golden-10.jsonl']) {
+    for (const line of readFileSync(path.join(fixtures, name), 'utf8').split('\n').filter(Boolean)) {
+      const e = JSON.parse(line) as JetstreamEvent;
+      const set = real.get(shapeKey(e)) ?? new Set<string>();
+      keyPaths(e, '', set);
+      real.set(shapeKey(e), set);
+    }
+  }
+  const generated = new Map<string, Set<string>>();
+  for (const e of events) {
+    const set = generated.get(shapeKey(e)) ?? new Set<string>();
+    keyPaths(e, '', set);
+    generated.set(shapeKey(e), set);
+  }
+  // Lexicon fields the 162 captured events happen not to show.
+  const lexiconExtras = /^\.(account\.status|identity\.handle|commit\.record\.(labels|tags|facets\[\]\.features\[\]\.did|embed\.(aspectRatio|media|record|video)))/;
+  let compared = 0;
+  for (const [key, realPaths] of real) {
+    const genPaths = generated.get(key);
+    if (!genPaths) continue;
+    compared++;
+    t.same([...realPaths].filter((p) => !genPaths.has(p)), [], `${key}: every real field is generated`);
+    t.same([...genPaths].filter((p) => !realPaths.has(p) && !lexiconExtras.test(p)), [], `${key}: no invented fields`);
+  }
+  t.ok(compared >= 10, `${compared} event shapes compared`);
 });
