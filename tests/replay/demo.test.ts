@@ -6,11 +6,12 @@
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { redisKeys } from '../../shared/redis.js';
 import { makeTestEnv, waitFor } from '../helpers/env.js';
 
-const ROOT = path.resolve('.');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 t.test('npm run demo: sample, pipeline, query URL, clean stop', async (t) => {
   const te = await makeTestEnv(t);
