@@ -37,8 +37,6 @@ const ENVELOPE = JSON.stringify({
   identity: 'JSON',
   account: 'JSON',
 });
-
-const str = (j: string) => j;
 const isObject = (j: string) => `coalesce(starts_with(${j}::VARCHAR, '{'), false)`;
 
 export interface StagedBatch {
@@ -111,8 +109,6 @@ async function writeLines(entries: StreamEntry[], file: string): Promise<Quarant
 /** The SQL that loads the line file and classifies every row (reason NULL = valid). */
 export function stageSql(file: string): string {
   const c = (f: string) => `s."commit".${f}`;
-  const kind = str('s.kind');
-  const operation = str(c('operation'));
   const timeUs = `TRY_CAST(s.time_us AS BIGINT)`;
   return `
 CREATE OR REPLACE TEMP TABLE staged AS
@@ -127,15 +123,15 @@ WITH src AS (
   FROM src
 ), typed AS (
   SELECT ord, id, line, ok, s,
-    ${str('s.did')} AS did,
+    s.did AS did,
     json_type(s.time_us) AS time_type,
     ${timeUs} AS time_us,
-    ${kind} AS kind,
-    ${operation} AS operation,
-    ${str(c('collection'))} AS collection,
-    ${str(c('rkey'))} AS rkey,
-    ${str(c('rev'))} AS rev,
-    ${str(c('cid'))} AS cid,
+    s.kind AS kind,
+    ${c('operation')} AS operation,
+    ${c('collection')} AS collection,
+    ${c('rkey')} AS rkey,
+    ${c('rev')} AS rev,
+    ${c('cid')} AS cid,
     ${c('record')} AS record,
     s."identity" AS "identity",
     s."account" AS "account"
@@ -143,7 +139,7 @@ WITH src AS (
 ), classified AS (
   SELECT *, CASE
     WHEN NOT ok THEN 'invalid_json'
-    WHEN NOT starts_with(ltrim(line), '{') THEN 'not_an_object'
+    WHEN NOT starts_with(ltrim(line, ' ' || chr(9)), '{') THEN 'not_an_object'
     WHEN did IS NULL OR NOT starts_with(did, 'did:') THEN 'bad_did'
     WHEN time_type IS DISTINCT FROM 'UBIGINT' AND time_type IS DISTINCT FROM 'BIGINT' OR time_us IS NULL THEN 'bad_time_us'
     WHEN time_us < ${TIME_US_RANGE.min} OR time_us >= ${TIME_US_RANGE.max} THEN 'time_us_out_of_range'
