@@ -16,7 +16,7 @@ import { HOUR_MS, parseParquetPath, partitionPath } from '../parquet/layout.js';
 import { TABLES, type TableName } from '../tables/index.js';
 import { loadNewDeletes, readAppliedDeletes, writeAppliedDeletes } from './deletes.js';
 import { emptyManifest, generationFile, GENERATIONS_DIR, readManifest, writeManifest, type HourManifest } from './manifest.js';
-import { compactTable, loadDeletes, type TableSummary } from './merge.js';
+import { compactTable, loadDeletes, type ParquetFormat, type TableSummary } from './merge.js';
 import { compactMetrics } from './metrics.js';
 import { planDeleteHits, planNewBatches, type HourPlan } from './plan.js';
 import { publishHour, removeOrphans } from './publish.js';
@@ -32,6 +32,12 @@ export interface CompactOptions {
   swapGraceMs?: number;
   /** Rows per row group (default PARQUET_ROW_GROUP_SIZE). */
   rowGroupSize?: number;
+  /**
+   * ZSTD level of compacted files (default 9). Compacted files are the long-term copy and compaction is not
+   * latency-bound: on generated data level 9 makes them 4% smaller than the flush's default level 3 for
+   * 3.4× the compression time; 15 and 19 gain 1.5% and 4% more for 20× and 40× the time.
+   */
+  zstdLevel?: number;
   /** Compacted hours this recent are re-compacted when new deletes hit them (default 168). */
   deleteLookbackHours?: number;
   /** Wait the swap grace period at the end of the run and publish the glob view (default true). */
@@ -72,7 +78,7 @@ interface Written {
 }
 
 /** Compacts one planned hour: every listed table gets a new generation, then one manifest switch. */
-async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => number, rowGroupSize: number, summary: CompactSummary): Promise<Written[]> {
+async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => number, format: ParquetFormat, summary: CompactSummary): Promise<Written[]> {
   const written: Written[] = [];
   const dir = plan.hour.dir;
   const manifest: HourManifest = plan.manifest ? structuredClone(plan.manifest) : emptyManifest();
@@ -87,7 +93,7 @@ async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => 
     const prev = manifest.tables[name];
     const gen = (prev?.gen ?? 0) + 1;
     const file = generationFile(name, gen);
-    const r = await compactTable(conn, table, inputs, path.join(dir, file), rowGroupSize);
+    const r = await compactTable(conn, table, inputs, path.join(dir, file), format);
     const merged = inputs.map((f) => path.basename(f)).filter((b) => parseParquetPath(`${partitionPath(plan.hour.hour)}/${b}`)?.batch !== undefined);
     manifest.tables[name] = {
       gen,
@@ -166,7 +172,7 @@ export async function compact(ctx: CompactContext, opts: CompactOptions = {}): P
     const parquetDir = ctx.cfg.storage.parquetDir;
     const graceMinutes = opts.graceMinutes ?? ctx.cfg.pipeline.compactGraceMinutes;
     const swapGraceMs = opts.swapGraceMs ?? defaultSwapGraceMs(ctx.cfg);
-    const rowGroupSize = opts.rowGroupSize ?? ctx.cfg.pipeline.rowGroupSize;
+    const format: ParquetFormat = { rowGroupSize: opts.rowGroupSize ?? ctx.cfg.pipeline.rowGroupSize, zstdLevel: opts.zstdLevel ?? 9 };
     const lookbackHours = opts.deleteLookbackHours ?? 168;
     const now = clock();
     const hours = await listHourDirs(parquetDir);
@@ -191,7 +197,7 @@ export async function compact(ctx: CompactContext, opts: CompactOptions = {}): P
       for (const plan of plans) {
         opts.signal?.throwIfAborted();
         if (lock && !lock.held) throw new Error('compact lock lost');
-        const written = await compactHour(conn, plan, clock, rowGroupSize, summary);
+        const written = await compactHour(conn, plan, clock, format, summary);
         // A deletes generation made only of applied files holds nothing new.
         for (const w of written) {
           if (w.table === 'deletes' && w.inputs.every((f) => nowApplied.has(rel(f)))) nowApplied.add(rel(w.gen));

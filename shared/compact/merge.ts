@@ -79,6 +79,12 @@ export async function loadDeletes(conn: DuckDBConnection, parquetDir: string, fr
   const row = await scalarRow(conn, `SELECT count(*)::BIGINT AS n FROM compact_deletes`);
   return Number(row.n);
 }
+/** How compacted files are encoded. */
+export interface ParquetFormat {
+  rowGroupSize: number;
+  zstdLevel: number;
+}
+
 export interface TableResult extends TableSummary {
   bytesBefore: number;
   bytesAfter: number;
@@ -90,7 +96,7 @@ export async function compactTable(
   table: TableDef,
   inputs: string[],
   target: string,
-  rowGroupSize: number,
+  format: ParquetFormat,
 ): Promise<TableResult> {
   const src = readSql(inputs);
   const del = deletable(table) ? deletedCond(table, 't') : 'false';
@@ -108,7 +114,7 @@ export async function compactTable(
        WHERE NOT (${del})
        QUALIFY row_number() OVER (PARTITION BY ${partition} ${order}) = 1
        ORDER BY ${sortKeySql(table)}
-     ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroupSize})`,
+     ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${Math.trunc(format.zstdLevel)}, ROW_GROUP_SIZE ${Math.trunc(format.rowGroupSize)})`,
   );
   const rowsOut = Number((copied.getRowObjectsJS()[0] as { Count?: unknown } | undefined)?.Count ?? 0);
   await fsyncFile(tmp);
