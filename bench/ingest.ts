@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ingest [-- --json] [--events N] [--lag-seconds S]`
+ * `npm run bench:ingest [-- --json] [--events N] [--lag-seconds S] [--pipeline-max N] [--tsx]`
  *
  * Replay server (max rate) → ingest daemon (a child process, as deployed) → Redis, on the Redis of
  * REDIS_URL under a throwaway key prefix. Prints:
@@ -88,6 +88,7 @@ function spawnDaemon(url: string, extra: Record<string, string> = {}): { child: 
       STREAM_MAXLEN: String(N * 2 + 100_000),
       INGEST_HTTP_PORT: '0',
       LOG_LEVEL: 'warn',
+      ...(args.includes('--pipeline-max') ? { INGEST_PIPELINE_MAX: String(argNum('--pipeline-max', 1000)) } : {}),
       ...extra,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -115,14 +116,51 @@ const daemonEntry = buildDaemon();
 
 const idMs = (id: string) => Number(id.split('-')[0]);
 
-async function waitForLen(target: number, timeoutMs: number, onTick: () => void, child: ChildProcess): Promise<boolean> {
+/** CPU seconds (user + system) a process has used so far, from /proc/PID/stat. */
+function cpuOf(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Redis's own CPU seconds so far (INFO cpu). */
+async function redisCpu(): Promise<number> {
+  const info = await redis.info('cpu');
+  const v = (k: string) => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? Number.NaN);
+  return v('used_cpu_user') + v('used_cpu_sys');
+}
+
+interface CpuWindow {
+  /** Events written between the first poll that saw some and the end. */
+  events: number;
+  daemonCpuS: number;
+  redisCpuS: number;
+}
+
+/**
+ * Polls until the stream holds `target` entries. Also measures the CPU the daemon and Redis spent
+ * between the first poll that saw events and the end: CPU per event does not depend on how many
+ * other processes share the machine, unlike events/s.
+ */
+async function waitForLen(target: number, timeoutMs: number, onTick: () => void, child: ChildProcess): Promise<{ done: boolean; cpu: CpuWindow }> {
   const deadline = Date.now() + timeoutMs;
+  let start: { len: number; daemon: number; redis: number } | undefined;
+  const cpuWindow = async (len: number): Promise<CpuWindow> => ({
+    events: start ? len - start.len : 0,
+    daemonCpuS: start ? cpuOf(child.pid!) - start.daemon : Number.NaN,
+    redisCpuS: start ? (await redisCpu()) - start.redis : Number.NaN,
+  });
   while (Date.now() < deadline && child.exitCode === null && child.signalCode === null) {
     onTick();
-    if ((await redis.xlen(keys.stream)) >= target) return true;
+    const len = await redis.xlen(keys.stream);
+    if (!start && len > 0) start = { len, daemon: cpuOf(child.pid!), redis: await redisCpu() };
+    if (len >= target) return { done: true, cpu: await cpuWindow(len) };
     await new Promise((r) => setTimeout(r, 100));
   }
-  return false;
+  return { done: false, cpu: await cpuWindow(await redis.xlen(keys.stream)) };
 }
 
 function scanCost(lines: string[]): { scanNs: number; parseNs: number } {
@@ -173,6 +211,23 @@ async function pacedServer(templates: string[], rate: number, seconds: number) {
   return { url: `ws://127.0.0.1:${port}/subscribe`, total, close: () => new Promise<void>((r) => wss.close(() => r())) };
 }
 
+/** Events/s a do-nothing websocket client receives from `url` (a child process, like the daemon). */
+async function bareClientRate(url: string, n: number): Promise<number> {
+  const code = `import WebSocket from 'ws';
+const [url, n] = [process.argv[1], Number(process.argv[2])];
+const ws = new WebSocket(url, { perMessageDeflate: false, skipUTF8Validation: true });
+let got = 0, t0 = 0;
+ws.on('message', () => {
+  if (got === 0) t0 = performance.now();
+  if (++got === n) { process.stdout.write(String(Math.round((n - 1) / ((performance.now() - t0) / 1000)))); process.exit(0); }
+});`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code, url, String(n)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  await new Promise((r) => child.on('exit', r));
+  return Number(out);
+}
+
 async function cleanup(): Promise<void> {
   let cursor = '0';
   do {
@@ -181,6 +236,9 @@ async function cleanup(): Promise<void> {
     if (found.length) await redis.unlink(...found);
   } while (cursor !== '0');
 }
+
+let bareRate = Number.NaN;
+let cpuPerEvent = { daemon_us: Number.NaN, redis_us: Number.NaN };
 
 async function main(): Promise<void> {
   const { lines, source } = await loadEvents(N);
@@ -191,15 +249,19 @@ async function main(): Promise<void> {
   const { scanNs, parseNs } = scanCost(lines);
   say(`time_us extraction: scanEvent ${scanNs.toFixed(0)} ns/event, JSON.parse ${parseNs.toFixed(0)} ns/event (${(parseNs / scanNs).toFixed(1)}x)`);
 
-  // 1. Throughput: replay server at max rate → daemon → Redis.
+  // 0. Upstream ceiling: the same replay server → a bare websocket client process that only counts.
   const server = await startReplayServer({ events: lines, port: 0, rate: 'max', statsIntervalMs: 0 });
+  bareRate = await bareClientRate(server.url, N);
+  say(`replay server → bare ws client (counting only): ${bareRate} events/s (the upstream ceiling here)`);
+
+  // 1. Throughput: replay server at max rate → daemon → Redis.
   let peak = 0;
   const d = spawnDaemon(server.url);
   const sample = () => {
     const r = rssOf(d.child.pid!);
     peak = Math.max(peak, r.hwm, r.rss);
   };
-  const done = await waitForLen(N, 300_000, sample, d.child);
+  const { done, cpu } = await waitForLen(N, 300_000, sample, d.child);
   sample();
   d.child.kill('SIGTERM');
   const code = await d.exited;
@@ -210,6 +272,13 @@ async function main(): Promise<void> {
   const spanMs = first && last ? Math.max(1, idMs(last[0]) - idMs(first[0])) : Number.NaN;
   const eventsPerS = Math.round((len / spanMs) * 1000);
   say(`daemon: ${len}/${N} events written in ${spanMs} ms = ${eventsPerS} events/s${done ? '' : ' (TIMED OUT)'}; exit code on SIGTERM ${code}`);
+  const daemonUs = (cpu.daemonCpuS * 1e6) / cpu.events;
+  const redisUs = (cpu.redisCpuS * 1e6) / cpu.events;
+  say(
+    `CPU per event (load-independent, over ${cpu.events} events): daemon ${daemonUs.toFixed(1)} µs → one core would carry ${Math.round(1e6 / daemonUs)} events/s; ` +
+      `Redis ${redisUs.toFixed(1)} µs → ${Math.round(1e6 / redisUs)} events/s`,
+  );
+  cpuPerEvent = { daemon_us: Math.round(daemonUs * 10) / 10, redis_us: Math.round(redisUs * 10) / 10 };
   await redis.unlink(keys.stream);
 
   // 2. Ceiling: redis-benchmark XADD with a realistic payload on the same Redis.
@@ -256,7 +325,7 @@ async function main(): Promise<void> {
   await cleanup();
   redis.disconnect();
   if (json) {
-    say(JSON.stringify({ events_per_s: eventsPerS, redis_xadd_per_s: xaddPerS, rss_mb: Math.round(peak), lag_ms_at_2000: Math.round(p95 * 10) / 10, lag_p50_ms_at_2000: Math.round(p50 * 10) / 10 }));
+    say(JSON.stringify({ events_per_s: eventsPerS, redis_xadd_per_s: xaddPerS, replay_bare_client_per_s: bareRate, daemon_cpu_us_per_event: cpuPerEvent.daemon_us, redis_cpu_us_per_event: cpuPerEvent.redis_us, rss_mb: Math.round(peak), lag_ms_at_2000: Math.round(p95 * 10) / 10, lag_p50_ms_at_2000: Math.round(p50 * 10) / 10 }));
   }
 }
 

@@ -12,7 +12,7 @@ export function ingestMetrics() {
     bytes: counter({ name: 'ingest_bytes_total', help: 'Bytes of event JSON received from Jetstream.' }),
     written: counter({ name: 'ingest_written_total', help: 'Events written to the Redis stream.' }),
     drops: counter({ name: 'ingest_drops_total', help: 'Events dropped, by reason (stream_full, redis_oom).', labelNames: ['reason'] as const }),
-    reconnects: counter({ name: 'ingest_reconnects_total', help: 'Jetstream (re)connection attempts after the first.' }),
+    reconnects: counter({ name: 'ingest_reconnects_total', help: 'Jetstream connections opened after the first one (reconnections).' }),
     gaps: counter({ name: 'ingest_gaps_total', help: 'Gaps recorded (time ranges with missing events), by reason.', labelNames: ['reason'] as const }),
     gapSeconds: counter({ name: 'ingest_gap_seconds_total', help: 'Total length of recorded gaps in seconds, by reason.', labelNames: ['reason'] as const }),
     lag: gauge({ name: 'ingest_lag_seconds', help: 'Now minus time_us of the last event written to Redis.' }),
