@@ -10,7 +10,7 @@ const CSS = `
 *{box-sizing:border-box}body{margin:0;font:15px/1.5 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 header{background:#10213f;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}header p{margin:6px 0 0;color:#c8d3e6;max-width:70em}
 header a{color:#9cc5ff}main{display:grid;grid-template-columns:210px 1fr;gap:24px;padding:20px 28px;max-width:1400px}
-nav{position:sticky;top:16px;align-self:start}nav a{display:block;padding:6px 8px;border-radius:6px;color:var(--fg);text-decoration:none}
+#ops{min-width:0}nav{position:sticky;top:16px;align-self:start}nav a{display:block;padding:6px 8px;border-radius:6px;color:var(--fg);text-decoration:none}
 nav a:hover{background:#e8eef8}.op{background:#fff;border:1px solid var(--line);border-radius:10px;padding:16px 20px;margin-bottom:22px}
 .op h2{margin:0 0 4px;font-size:18px;display:flex;gap:10px;align-items:center}.m{font:600 12px ui-monospace,monospace;padding:2px 8px;border-radius:4px;color:#fff}
 .m.get{background:var(--get)}.m.post{background:var(--post)}.path{font-family:ui-monospace,monospace}.desc{color:var(--muted);margin:4px 0 12px}
@@ -178,6 +178,7 @@ export function docsPageHtml(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>API documentation</title>
+<link rel="icon" href="data:,">
 <style>${CSS}</style>
 </head>
 <body>
