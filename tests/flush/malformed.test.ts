@@ -19,7 +19,7 @@ function validEvents(n: number): string[] {
 
 tap.test('1% malformed batch: every valid event in Parquet, every bad line quarantined with a reason', async (t) => {
   const env = await makeFlushEnv(t);
-  const valid = validEvents(600);
+  const valid = validEvents(1500);
   const like = JSON.parse(valid[0]!) as Record<string, any>;
   const bad: [string | null, string][] = [
     ['{"did":"did:plc:x","time_us":17831758', 'invalid_json'],
@@ -32,6 +32,12 @@ tap.test('1% malformed batch: every valid event in Parquet, every bad line quara
     [JSON.stringify({ ...like, time_us: 42 }), 'time_us_out_of_range'],
     [null, 'missing_field_e'],
     ['{"did":"did:plc:x",\n"time_us":1783175888000000,\x1e}', 'invalid_json'],
+    ['', 'invalid_json'],
+    ['"just a string"', 'not_an_object'],
+    [JSON.stringify({ ...like, commit: { ...like.commit, operation: 'upsert' } }), 'bad_operation'],
+    [JSON.stringify({ ...like, commit: { ...like.commit, record: 'text' } }), 'bad_record'],
+    [JSON.stringify({ did: like.did, time_us: like.time_us, kind: 'commit' }), 'bad_commit'],
+    [JSON.stringify({ did: like.did, time_us: like.time_us, kind: 'identity' }), 'bad_identity'],
   ];
   // Valid despite an odd record: createdAt that is not a date (created_at NULL), pretty-printed JSON.
   const oddButValid = [
@@ -40,18 +46,18 @@ tap.test('1% malformed batch: every valid event in Parquet, every bad line quara
   ];
   const lines: (string | null)[] = [...valid, ...oddButValid];
   // Spread the bad lines through the batch.
-  bad.forEach(([line], i) => lines.splice(37 + i * 53, 0, line));
+  bad.forEach(([line], i) => lines.splice(37 + i * 91, 0, line));
   const ids = await xaddLines(env.redis, env.ctx.keys.stream, lines);
   const badUtf8 = await env.redis.xadd(env.ctx.keys.stream, '*', 'e', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]));
 
   const s = await runFlush(env.ctx);
-  t.equal(s.events_read, 613);
+  t.equal(s.events_read, 1519);
   t.equal(s.quarantined, bad.length + 1);
   const expectedReasons: Record<string, number> = { invalid_utf8: 1 };
   for (const [, r] of bad) expectedReasons[r] = (expectedReasons[r] ?? 0) + 1;
   t.same(s.quarantined_by_reason, expectedReasons);
   const total = Object.values(s.rows).reduce((a, b) => a + b, 0);
-  t.equal(total, 602, 'every valid event (odd ones included) is a row');
+  t.equal(total, 1502, 'every valid event (odd ones included) is a row');
   t.equal(await env.redis.xlen(env.ctx.keys.stream), 0, 'bad lines do not block the stream');
 
   t.equal(s.quarantine_files.length, 1);
