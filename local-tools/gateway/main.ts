@@ -48,26 +48,39 @@ async function main(args: GatewayArgs): Promise<void> {
   process.once('SIGINT', () => void shutdown('SIGINT', 0));
   process.once('SIGTERM', () => void shutdown('SIGTERM', 0));
 
+  /**
+   * Registers a started part for shutdown. A signal that arrived while it was starting has already run
+   * the shutdown over the parts before it, so this one is stopped at once and start-up goes no further.
+   */
+  const started = async (what: string, stop: () => Promise<void>): Promise<boolean> => {
+    if (!shuttingDown) {
+      stops.push({ what, stop });
+      return true;
+    }
+    await stop().catch((err: unknown) => log.error({ what, err }, 'stop failed'));
+    return false;
+  };
+
   try {
     const redis: ManagedRedis = await ensureRedis(cfg.redis.url, path.join(cfg.storage.dataDir, 'redis'), log.child('redis'));
-    stops.push({ what: 'redis', stop: () => redis.stop() });
+    if (!(await started('redis', () => redis.stop()))) return;
 
     const daemonEnv: Record<string, string | undefined> = { ...env };
     if (args.replay) {
       const { startReplayServer } = await import('../replay-server/server.js');
       const replay = await startReplayServer({ file: path.resolve(args.replay), port: 0, rate: args.rate, log: log.child('replay') });
-      stops.push({ what: 'replay', stop: () => replay.close() });
+      if (!(await started('replay', () => replay.close()))) return;
       daemonEnv.JETSTREAM_URL = replay.url;
       log.info({ url: replay.url, file: args.replay, rate: args.rate }, 'replay server started');
     }
 
     const gw = await startGateway({ stack, port: cfg.runtime.gatewayPort, env, log, shutdownGraceMs: cfg.runtime.fn.shutdownGraceMs });
-    stops.push({ what: 'gateway', stop: () => gw.close() });
+    if (!(await started('gateway', () => gw.close()))) return;
 
     const daemonFile = path.join(ROOT, 'ingest-daemon/main.ts');
     if (!args.daemon) log.info({}, 'ingest daemon not started (--no-daemon)');
     else if (!existsSync(daemonFile)) log.warn({ file: daemonFile }, 'ingest daemon not started: ingest-daemon/main.ts does not exist yet');
-    else {
+    else if (!shuttingDown) {
       // Stopped first (pushed last): it saves its cursor to Redis on SIGTERM.
       const daemon: Supervised = supervise('ingest-daemon', daemonFile, { cwd: ROOT, env: daemonEnv, log: log.child('daemon') });
       stops.push({ what: 'ingest-daemon', stop: () => daemon.stop() });
