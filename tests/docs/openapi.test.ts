@@ -12,7 +12,7 @@ import { serveStack } from '../enrich/stack.js';
 
 const doc = buildOpenApiDocument() as any;
 
-function refsResolve(node: unknown, root: any, t: { ok(v: unknown, m?: string): unknown }): void {
+function refsResolve(node: unknown, root: any, t: { ok: (...args: any[]) => unknown }): void {
   if (Array.isArray(node)) return node.forEach((n) => refsResolve(n, root, t));
   if (!node || typeof node !== 'object') return;
   for (const [k, v] of Object.entries(node)) {

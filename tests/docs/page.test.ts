@@ -39,6 +39,10 @@ t.test('docs page in headless Chromium', { skip: existsSync(CHROMIUM) ? false : 
   });
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
 
+  /** Waits until the element's text contains `part` (the page answers asynchronously). */
+  const waitText = (selector: string, part: string) =>
+    page.waitForFunction(`(document.querySelector(${JSON.stringify(selector)})?.textContent ?? '').includes(${JSON.stringify(part)})`);
+
   await page.goto(`${stack.base}/function/docs`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
 
@@ -58,7 +62,7 @@ t.test('docs page in headless Chromium', { skip: existsSync(CHROMIUM) ? false : 
   await page.getByTestId('try-search').click();
   const searchBody = page.getByTestId('body-search');
   await searchBody.waitFor({ state: 'visible' });
-  await page.waitForFunction(() => (document.querySelector('[data-testid="body-search"]')?.textContent ?? '').includes('"data"'));
+  await waitText('[data-testid="body-search"]', '"data"');
   const answer = JSON.parse((await searchBody.textContent()) ?? '');
   t.same(
     answer.data.map((p: any) => p.uri),
@@ -70,14 +74,14 @@ t.test('docs page in headless Chromium', { skip: existsSync(CHROMIUM) ? false : 
   // A bad parameter shows the 400 error body.
   await page.fill('#search-start', 'yesterday');
   await page.getByTestId('try-search').click();
-  await page.waitForFunction(() => (document.querySelector('#op-search .status')?.textContent ?? '').startsWith('400'));
+  await waitText('#op-search .status', '400 ');
   t.match(await searchBody.textContent(), /"code": "invalid_parameter"|"code": "invalid_date"/);
 
   // export as CSV: the CSV text is shown as is.
   await page.fill('#export-text', 'lisbon');
   await page.selectOption('#export-format', 'csv');
   await page.getByTestId('try-export').click();
-  await page.waitForFunction(() => (document.querySelector('[data-testid="body-export"]')?.textContent ?? '').includes('uri,'));
+  await waitText('[data-testid="body-export"]', 'uri,');
   const csv = (await page.getByTestId('body-export').textContent()) ?? '';
   t.match(csv, /^uri,cid,author_did,author_handle,text,/);
   t.equal(csv.trim().split('\n').length, 2, 'header + one post');
@@ -86,7 +90,7 @@ t.test('docs page in headless Chromium', { skip: existsSync(CHROMIUM) ? false : 
   // enrich (POST with a body): scores for the two eclipse posts, then a feature search shows them.
   await page.fill('#enrich-body', [`{"uri":"${u(1)}","toxicity_score":0.9}`, `{"uri":"${u(2)}","toxicity_score":0.1}`, '{"uri":"bad"}'].join('\n'));
   await page.getByTestId('try-enrich').click();
-  await page.waitForFunction(() => (document.querySelector('[data-testid="body-enrich"]')?.textContent ?? '').includes('accepted'));
+  await waitText('[data-testid="body-enrich"]', 'accepted');
   const imported = JSON.parse((await page.getByTestId('body-enrich').textContent()) ?? '');
   t.same([imported.accepted, imported.rejected], [2, 1]);
 
@@ -94,7 +98,7 @@ t.test('docs page in headless Chromium', { skip: existsSync(CHROMIUM) ? false : 
   await page.fill('#search-text', '');
   await page.fill('#search-feature_filters', 'toxicity_score>=0.8');
   await page.getByTestId('try-search').click();
-  await page.waitForFunction(() => (document.querySelector('[data-testid="body-search"]')?.textContent ?? '').includes('toxicity_score'));
+  await waitText('[data-testid="body-search"]', 'toxicity_score');
   t.same(
     JSON.parse((await searchBody.textContent()) ?? '').data.map((p: any) => p.uri),
     [u(1)],
