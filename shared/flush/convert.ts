@@ -6,7 +6,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { isUtf8 } from 'node:buffer';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { sqlIdent, sqlString } from '../duckdb.js';
 import { FIREHOSE_TABLES, projectionSql, type TableDef, type TableName } from '../tables/index.js';
 import type { QuarantinedEntry, QuarantineReason } from './quarantine.js';
@@ -47,7 +47,7 @@ export interface StagedBatch {
   /** Rows per table and partition hour (hours since the epoch). */
   outputs: TableOutput[];
   /** Milliseconds spent per step (for the batch log line). */
-  ms: { lines: number; parse: number; dedupe: number; count: number };
+  ms: { parse: number; dedupe: number; count: number };
 }
 
 export interface TableOutput {
@@ -57,53 +57,76 @@ export interface TableOutput {
 }
 
 /**
- * Writes `ord SEP id SEP line` rows for DuckDB; returns entries rejected before DuckDB sees them. Each
- * entry's bytes are released once written (a large batch is then held once, by DuckDB, not twice).
+ * The batch's input file for DuckDB: one `ord SEP id SEP line` row per entry, appended chunk by chunk
+ * while the entries are read from Redis, so a large batch is never held in memory by JS (only its IDs
+ * are). Entries that cannot go to DuckDB (no `e` field, not UTF-8, not JSON) are rejected here.
  */
-async function writeLines(entries: StreamEntry[], file: string): Promise<QuarantinedEntry[]> {
-  const rejected: QuarantinedEntry[] = [];
-  const fh = await open(file, 'w');
-  try {
-    let parts: Buffer[] = [];
-    let size = 0;
-    for (let ord = 0; ord < entries.length; ord++) {
-      const { id, raw } = entries[ord]!;
-      if (raw === undefined) {
-        rejected.push({ stream_id: id, reason: 'missing_field_e', raw: null });
-        continue;
-      }
-      let line = raw;
-      if (line.length > MAX_LINE_BYTES) {
-        rejected.push({ stream_id: id, reason: 'invalid_json', detail: `line longer than ${MAX_LINE_BYTES} bytes`, raw: raw.toString('utf8') });
-        continue;
-      }
-      if (!isUtf8(line)) {
-        rejected.push({ stream_id: id, reason: 'invalid_utf8', raw: raw.toString('utf8'), raw_base64: raw.toString('base64') });
-        continue;
-      }
-      if (needsRewrite(line)) {
-        // Line breaks or our separator can only be JSON whitespace or invalid text: re-serialise compactly.
-        try {
-          line = Buffer.from(JSON.stringify(JSON.parse(raw.toString('utf8'))));
-        } catch (err) {
-          rejected.push({ stream_id: id, reason: 'invalid_json', detail: (err as Error).message, raw: raw.toString('utf8') });
-          continue;
-        }
-      }
-      parts.push(Buffer.from(`${ord}${SEP}${id}${SEP}`, 'latin1'), line, NL);
-      entries[ord]!.raw = undefined;
-      size += line.length;
-      if (size > 4_000_000) {
-        await fh.write(Buffer.concat(parts));
-        parts = [];
-        size = 0;
-      }
-    }
-    if (parts.length) await fh.write(Buffer.concat(parts));
-  } finally {
-    await fh.close();
+export class LineFile {
+  /** Stream IDs by ord (every entry, rejected ones included). */
+  readonly ids: string[] = [];
+  readonly rejected: QuarantinedEntry[] = [];
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  private constructor(
+    readonly path: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  static async create(file: string): Promise<LineFile> {
+    return new LineFile(file, await open(file, 'w'));
   }
-  return rejected;
+
+  /** Appends entries (in stream order). */
+  async add(entries: readonly StreamEntry[]): Promise<void> {
+    for (const { id, raw } of entries) {
+      const ord = this.ids.length;
+      this.ids.push(id);
+      const line = this.check(id, raw);
+      if (!line) continue;
+      this.parts.push(Buffer.from(`${ord}${SEP}${id}${SEP}`, 'latin1'), line, NL);
+      this.size += line.length;
+      if (this.size > 4_000_000) await this.flush();
+    }
+    await this.flush();
+  }
+
+  /** The bytes to give DuckDB, or undefined when the entry is rejected. */
+  private check(id: string, raw: Buffer | undefined): Buffer | undefined {
+    if (raw === undefined) {
+      this.rejected.push({ stream_id: id, reason: 'missing_field_e', raw: null });
+      return undefined;
+    }
+    if (raw.length > MAX_LINE_BYTES) {
+      this.rejected.push({ stream_id: id, reason: 'invalid_json', detail: `line longer than ${MAX_LINE_BYTES} bytes`, raw: raw.toString('utf8') });
+      return undefined;
+    }
+    if (!isUtf8(raw)) {
+      this.rejected.push({ stream_id: id, reason: 'invalid_utf8', raw: raw.toString('utf8'), raw_base64: raw.toString('base64') });
+      return undefined;
+    }
+    if (!needsRewrite(raw)) return raw;
+    // Line breaks or our separator can only be JSON whitespace or invalid text: re-serialise compactly.
+    try {
+      return Buffer.from(JSON.stringify(JSON.parse(raw.toString('utf8'))));
+    } catch (err) {
+      this.rejected.push({ stream_id: id, reason: 'invalid_json', detail: (err as Error).message, raw: raw.toString('utf8') });
+      return undefined;
+    }
+  }
+
+  private async flush(): Promise<void> {
+    if (this.parts.length === 0) return;
+    const chunk = Buffer.concat(this.parts);
+    this.parts = [];
+    this.size = 0;
+    await this.fh.write(chunk);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.fh.close();
+  }
 }
 
 /** The SQL that loads the line file and classifies every row (reason NULL = valid). */
@@ -218,11 +241,10 @@ async function findBadOrds(conn: DuckDBConnection, table: TableDef, hourIndex: n
 export type FetchRaw = (ids: string[]) => Promise<Map<string, string | null>>;
 
 /**
- * Loads and checks `entries` on `conn` (one connection per batch; it keeps the `events` the writer
- * reads). `lineFile` is a scratch path for the raw lines. The entries' bytes are released while
- * the line file is written; `fetchRaw` gets back the few that end in quarantine.
+ * Loads and checks the batch in `lines` (closed) on `conn` (one connection per batch; it keeps the
+ * `events` the writer reads); `fetchRaw` gets back the raw text of the few entries that end in quarantine.
  */
-export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[], lineFile: string, fetchRaw: FetchRaw): Promise<StagedBatch> {
+export async function stageBatch(conn: DuckDBConnection, lines: LineFile, fetchRaw: FetchRaw): Promise<StagedBatch> {
   let t = performance.now();
   const lap = () => {
     const now = performance.now();
@@ -231,9 +253,9 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
     return d;
   };
   await conn.run(`SET TimeZone = 'UTC'`);
-  const quarantined = await writeLines(entries, lineFile);
-  const msLines = lap();
-  await conn.run(stageSql(lineFile));
+  const quarantined = [...lines.rejected];
+  const ids = lines.ids;
+  await conn.run(stageSql(lines.path));
   const msParse = lap();
   await conn.run(DUPS_SQL);
   const dupReader = await conn.runAndReadAll(`SELECT count(*) FROM dups`);
@@ -241,7 +263,7 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
   await conn.run(eventsViewSql(duplicates > 0));
 
   const bad = await conn.runAndReadAll(`SELECT ord, reason FROM staged WHERE reason IS NOT NULL ORDER BY ord`);
-  const badRows = bad.getRows().map(([ord, reason]) => ({ id: entries[Number(ord)]!.id, reason: reason as QuarantineReason }));
+  const badRows = bad.getRows().map(([ord, reason]) => ({ id: ids[Number(ord)]!, reason: reason as QuarantineReason }));
   const badRaw = badRows.length ? await fetchRaw(badRows.map((b) => b.id)) : new Map<string, string | null>();
   for (const b of badRows) quarantined.push({ stream_id: b.id, reason: b.reason, raw: badRaw.get(b.id) ?? null });
   const msDedupe = lap();
@@ -259,7 +281,7 @@ export async function stageBatch(conn: DuckDBConnection, entries: StreamEntry[],
   // Keep the table order of the definitions (deterministic file order for the crash tests).
   const order = new Map(FIREHOSE_TABLES.map((t, i) => [t.name, i]));
   outputs.sort((a, b) => order.get(a.table)! - order.get(b.table)! || a.hourIndex - b.hourIndex);
-  return { quarantined, duplicates, outputs, ms: { lines: msLines, parse: msParse, dedupe: msDedupe, count: lap() } };
+  return { quarantined, duplicates, outputs, ms: { parse: msParse, dedupe: msDedupe, count: lap() } };
 }
 
 function copySql(table: TableDef, hourIndex: number, file: string, rowGroupSize: number, exclude: readonly number[]): string {
@@ -281,7 +303,7 @@ export async function copyTableHour(
   hourIndex: number,
   file: string,
   rowGroupSize: number,
-  entries: readonly StreamEntry[],
+  ids: readonly string[],
   fetchRaw: FetchRaw,
 ): Promise<QuarantinedEntry[]> {
   try {
@@ -290,10 +312,10 @@ export async function copyTableHour(
   } catch (err) {
     const bad = await findBadOrds(conn, table, hourIndex);
     if (bad.size === 0) throw err;
-    const raws = await fetchRaw([...bad.keys()].map((ord) => entries[ord]!.id));
+    const raws = await fetchRaw([...bad.keys()].map((ord) => ids[ord]!));
     await conn.run(copySql(table, hourIndex, file, rowGroupSize, [...bad.keys()]));
     return [...bad].map(([ord, detail]) => {
-      const id = entries[ord]!.id;
+      const id = ids[ord]!;
       return { stream_id: id, reason: 'projection_error' as const, detail, raw: raws.get(id) ?? null };
     });
   }

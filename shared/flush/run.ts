@@ -4,6 +4,7 @@
  * quarantine, and only then XACK + XDEL the entries. A crash anywhere before the ack leaves the entries
  * pending; the next run re-reads the same entries and rewrites the same file names.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +13,7 @@ import type { FlushCrashPoint } from '../config/sections/pipeline.js';
 import type { AppContext } from '../context.js';
 import { batchFilePath, batchName, HOUR_US, hourOfTimeUs, partitionDir } from '../parquet/layout.js';
 import { FIREHOSE_TABLES, getTable, type TableName } from '../tables/index.js';
-import { copyTableHour, dropStaged, stageBatch } from './convert.js';
+import { copyTableHour, dropStaged, LineFile, stageBatch } from './convert.js';
 import { commitFile, fsyncDir, tempPathFor } from './durable.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { flushMetrics } from './metrics.js';
@@ -92,21 +93,22 @@ async function fetchRawEntries(ctx: AppContext, ids: string[]): Promise<Map<stri
   return out;
 }
 
-async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: StreamBatch, summary: FlushSummary): Promise<void> {
+/** Converts, writes and acknowledges one batch whose entries are in `lines` (closed). */
+async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: StreamBatch, lines: LineFile, summary: FlushSummary, msRead: number): Promise<void> {
   const { cfg, redis, keys, log } = ctx;
   const m = flushMetrics();
-  const ids = [...batch.entries.map((e) => e.id), ...batch.orphanIds];
-  if (batch.entries.length === 0) {
+  const entryIds = lines.ids;
+  const ids = [...entryIds, ...batch.orphanIds];
+  if (entryIds.length === 0) {
     await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
     return;
   }
-  const name = batchName(batch.entries[0]!.id, batch.entries[batch.entries.length - 1]!.id);
-  const lineFile = path.join(os.tmpdir(), `bsky-flush-${process.pid}-${name}.lines`);
+  const name = batchName(entryIds[0]!, entryIds[entryIds.length - 1]!);
   const t0 = Date.now();
   try {
     const fetchRaw = (wanted: string[]) => fetchRawEntries(ctx, wanted);
-    const staged = await stageBatch(conn, batch.entries, lineFile, fetchRaw);
-    await rm(lineFile, { force: true });
+    const staged = await stageBatch(conn, lines, fetchRaw);
+    await rm(lines.path, { force: true });
     const tStaged = Date.now();
     crashPoint(ctx, 'before_write');
 
@@ -119,7 +121,7 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
       await mkdir(dir, { recursive: true });
       const target = batchFilePath(parquetDir, hour, out.table, name);
       const tmp = tempPathFor(target);
-      const broken = await copyTableHour(conn, getTable(out.table), out.hourIndex, tmp, cfg.pipeline.rowGroupSize, batch.entries, fetchRaw);
+      const broken = await copyTableHour(conn, getTable(out.table), out.hourIndex, tmp, cfg.pipeline.rowGroupSize, entryIds, fetchRaw);
       if (broken.length) {
         staged.quarantined.push(...broken);
         out.rows -= broken.length;
@@ -137,18 +139,18 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
     crashPoint(ctx, 'after_rename_before_ack');
 
     await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
-    const ms = { convert: tStaged - t0, ...staged.ms, write: tWritten - tStaged, ack: Date.now() - tWritten };
+    const ms = { read: msRead, convert: tStaged - t0, ...staged.ms, write: tWritten - tStaged, ack: Date.now() - tWritten };
 
     summary.batches++;
-    summary.events_read += batch.entries.length;
-    if (batch.source === 'claimed') summary.claimed += batch.entries.length;
+    summary.events_read += entryIds.length;
+    if (batch.source === 'claimed') summary.claimed += entryIds.length;
     summary.files_written += written;
     summary.duplicates_dropped += staged.duplicates;
     summary.quarantined += staged.quarantined.length;
     if (qFile) summary.quarantine_files.push(qFile);
     m.batches.inc({ source: batch.source });
-    m.eventsRead.inc(batch.entries.length);
-    if (batch.source === 'claimed') m.claimed.inc(batch.entries.length);
+    m.eventsRead.inc(entryIds.length);
+    if (batch.source === 'claimed') m.claimed.inc(entryIds.length);
     m.duplicates.inc(staged.duplicates);
     for (const q of staged.quarantined) {
       summary.quarantined_by_reason[q.reason] = (summary.quarantined_by_reason[q.reason] ?? 0) + 1;
@@ -160,11 +162,11 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
       m.files.inc({ table: out.table });
     }
     log.info(
-      { batch: name, source: batch.source, events: batch.entries.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates, ms },
+      { batch: name, source: batch.source, events: entryIds.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates, ms },
       'batch flushed',
     );
   } finally {
-    await rm(lineFile, { force: true });
+    await rm(lines.path, { force: true });
     await dropStaged(conn).catch(() => undefined);
   }
 }
@@ -201,17 +203,33 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
     const maxBatches = opts.maxBatches ?? cfg.pipeline.flushMaxBatches;
     while (summary.batches < maxBatches && lock.held) {
       const tRead = Date.now();
-      const batch = await nextBatch(redis, {
-        stream: keys.stream,
-        group: keys.flushGroup,
-        consumer: cfg.pipeline.flushConsumer,
-        batchSize: cfg.pipeline.flushBatchSize,
-        claimIdleMs: cfg.pipeline.flushClaimIdleMs,
-      });
-      if (!batch) break;
-      log.debug({ entries: batch.entries.length, ms: Date.now() - tRead }, 'batch read');
-      await flushBatch(ctx, conn, batch, summary);
-      if (batch.source === 'new' && batch.entries.length < cfg.pipeline.flushBatchSize) break;
+      // The entries stream into DuckDB's input file as they are read; JS keeps only their IDs.
+      const lines = await LineFile.create(path.join(os.tmpdir(), `bsky-flush-${process.pid}-${randomUUID()}.lines`));
+      let batch: StreamBatch | undefined;
+      try {
+        batch = await nextBatch(
+          redis,
+          {
+            stream: keys.stream,
+            group: keys.flushGroup,
+            consumer: cfg.pipeline.flushConsumer,
+            batchSize: cfg.pipeline.flushBatchSize,
+            claimIdleMs: cfg.pipeline.flushClaimIdleMs,
+          },
+          (entries) => lines.add(entries),
+        );
+      } catch (err) {
+        await lines.close().catch(() => undefined);
+        await rm(lines.path, { force: true });
+        throw err;
+      }
+      await lines.close();
+      if (!batch) {
+        await rm(lines.path, { force: true });
+        break;
+      }
+      await flushBatch(ctx, conn, batch, lines, summary, Date.now() - tRead);
+      if (batch.source === 'new' && batch.count < cfg.pipeline.flushBatchSize) break;
     }
     summary.stream_length = await redis.xlen(keys.stream);
     m.lagEntries.set(summary.stream_length);

@@ -16,10 +16,14 @@ export type BatchSource = 'own_pending' | 'claimed' | 'new';
 
 export interface StreamBatch {
   source: BatchSource;
-  entries: StreamEntry[];
+  /** Entries handed to the sink. */
+  count: number;
   /** IDs still pending but already deleted from the stream: nothing to write, only to acknowledge. */
   orphanIds: string[];
 }
+
+/** Receives a batch's entries chunk by chunk, in stream order (the flush writes them to its line file). */
+export type EntrySink = (entries: StreamEntry[]) => Promise<void>;
 
 /** Most entries requested per Redis round trip (keeps replies and memory spikes bounded). */
 const CHUNK = 20_000;
@@ -62,16 +66,18 @@ async function readGroup(redis: Redis, stream: string, group: string, consumer: 
 }
 
 /** This consumer's own unacknowledged entries (from a run that crashed), up to `max`. */
-async function readOwnPending(redis: Redis, stream: string, group: string, consumer: string, max: number): Promise<StreamBatch> {
-  const batch: StreamBatch = { source: 'own_pending', entries: [], orphanIds: [] };
+async function readOwnPending(redis: Redis, stream: string, group: string, consumer: string, max: number, sink: EntrySink): Promise<StreamBatch> {
+  const batch: StreamBatch = { source: 'own_pending', count: 0, orphanIds: [] };
   let after = '0';
-  while (batch.entries.length + batch.orphanIds.length < max) {
-    const want = Math.min(CHUNK, max - batch.entries.length - batch.orphanIds.length);
+  while (batch.count + batch.orphanIds.length < max) {
+    const want = Math.min(CHUNK, max - batch.count - batch.orphanIds.length);
     const got = await readGroup(redis, stream, group, consumer, want, after);
+    const entries: StreamEntry[] = [];
     for (const e of got) {
       if (e[1] === null) batch.orphanIds.push(e[0].toString('latin1'));
-      else batch.entries.push(toEntry(e));
+      else entries.push(toEntry(e));
     }
+    await deliver(batch, entries, sink);
     if (got.length < want) break;
     after = got[got.length - 1]![0].toString('latin1');
   }
@@ -79,32 +85,40 @@ async function readOwnPending(redis: Redis, stream: string, group: string, consu
 }
 
 /** Entries pending at other consumers for at least `minIdleMs`, transferred to us (XAUTOCLAIM). */
-async function claimStale(redis: Redis, stream: string, group: string, consumer: string, minIdleMs: number, max: number): Promise<StreamBatch> {
-  const batch: StreamBatch = { source: 'claimed', entries: [], orphanIds: [] };
+async function claimStale(redis: Redis, stream: string, group: string, consumer: string, minIdleMs: number, max: number, sink: EntrySink): Promise<StreamBatch> {
+  const batch: StreamBatch = { source: 'claimed', count: 0, orphanIds: [] };
   let cursor = '0-0';
   do {
-    const want = Math.min(CHUNK, max - batch.entries.length);
+    const want = Math.min(CHUNK, max - batch.count);
     const reply = (await redis.callBuffer('XAUTOCLAIM', stream, group, consumer, String(minIdleMs), cursor, 'COUNT', String(want))) as [Buffer, RawEntry[], Buffer[]?];
     cursor = reply[0].toString('latin1');
+    const entries: StreamEntry[] = [];
     for (const e of reply[1]) {
       if (e[1] === null) batch.orphanIds.push(e[0].toString('latin1'));
-      else batch.entries.push(toEntry(e));
+      else entries.push(toEntry(e));
     }
+    await deliver(batch, entries, sink);
     // Redis ≥ 7 drops deleted entries from the PEL itself and reports them here: nothing to acknowledge.
-  } while (cursor !== '0-0' && batch.entries.length < max);
+  } while (cursor !== '0-0' && batch.count < max);
   return batch;
 }
 
 /** New entries never delivered to any consumer, up to `max`. */
-async function readNew(redis: Redis, stream: string, group: string, consumer: string, max: number): Promise<StreamBatch> {
-  const batch: StreamBatch = { source: 'new', entries: [], orphanIds: [] };
-  while (batch.entries.length < max) {
-    const want = Math.min(CHUNK, max - batch.entries.length);
+async function readNew(redis: Redis, stream: string, group: string, consumer: string, max: number, sink: EntrySink): Promise<StreamBatch> {
+  const batch: StreamBatch = { source: 'new', count: 0, orphanIds: [] };
+  while (batch.count < max) {
+    const want = Math.min(CHUNK, max - batch.count);
     const got = await readGroup(redis, stream, group, consumer, want, '>');
-    for (const e of got) batch.entries.push(toEntry(e));
+    await deliver(batch, got.map(toEntry), sink);
     if (got.length < want) break;
   }
   return batch;
+}
+
+async function deliver(batch: StreamBatch, entries: StreamEntry[], sink: EntrySink): Promise<void> {
+  if (entries.length === 0) return;
+  batch.count += entries.length;
+  await sink(entries);
 }
 
 export interface ReadOptions {
@@ -115,14 +129,17 @@ export interface ReadOptions {
   claimIdleMs: number;
 }
 
-/** The next batch to convert, or undefined when there is nothing to do. */
-export async function nextBatch(redis: Redis, o: ReadOptions): Promise<StreamBatch | undefined> {
-  const own = await readOwnPending(redis, o.stream, o.group, o.consumer, o.batchSize);
-  if (own.entries.length + own.orphanIds.length > 0) return own;
-  const claimed = await claimStale(redis, o.stream, o.group, o.consumer, o.claimIdleMs, o.batchSize);
-  if (claimed.entries.length + claimed.orphanIds.length > 0) return claimed;
-  const fresh = await readNew(redis, o.stream, o.group, o.consumer, o.batchSize);
-  return fresh.entries.length > 0 ? fresh : undefined;
+/**
+ * Reads the next batch, handing its entries to `sink` chunk by chunk; undefined when there is nothing
+ * to do. Only one source feeds a batch, so nothing reaches the sink from a source that is not chosen.
+ */
+export async function nextBatch(redis: Redis, o: ReadOptions, sink: EntrySink): Promise<StreamBatch | undefined> {
+  const own = await readOwnPending(redis, o.stream, o.group, o.consumer, o.batchSize, sink);
+  if (own.count + own.orphanIds.length > 0) return own;
+  const claimed = await claimStale(redis, o.stream, o.group, o.consumer, o.claimIdleMs, o.batchSize, sink);
+  if (claimed.count + claimed.orphanIds.length > 0) return claimed;
+  const fresh = await readNew(redis, o.stream, o.group, o.consumer, o.batchSize, sink);
+  return fresh.count > 0 ? fresh : undefined;
 }
 
 /** Acknowledges and deletes entries in one MULTI (never before their data is durable on disk). */

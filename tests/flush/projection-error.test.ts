@@ -5,7 +5,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import tap from 'tap';
 import { sqlString } from '../../shared/duckdb.js';
-import { copyTableHour, dropStaged, stageBatch } from '../../shared/flush/convert.js';
+import { copyTableHour, dropStaged, LineFile, stageBatch } from '../../shared/flush/convert.js';
 import type { TableDef } from '../../shared/tables/index.js';
 
 tap.test('projection errors: culprits quarantined, file written without them', async (t) => {
@@ -43,13 +43,16 @@ tap.test('projection errors: culprits quarantined, file written without them', a
     fetched.push(ids);
     return new Map(ids.map((id) => [id, `raw of ${id}`]));
   };
-  const staged = await stageBatch(conn, entries, path.join(dir, 'lines'), fetchRaw);
+  const lines = await LineFile.create(path.join(dir, 'lines'));
+  await lines.add(entries);
+  await lines.close();
+  const staged = await stageBatch(conn, lines, fetchRaw);
   t.same(staged.quarantined, []);
   t.same(staged.outputs.find((o) => o.table === 'records')?.rows, 7);
 
   const file = path.join(dir, 'out.parquet');
   const hourIndex = Math.floor(timeUs / 3_600_000_000);
-  const bad = await copyTableHour(conn, strict, hourIndex, file, 122880, entries, fetchRaw);
+  const bad = await copyTableHour(conn, strict, hourIndex, file, 122880, lines.ids, fetchRaw);
   t.same(bad.map((b) => [b.stream_id, b.reason, b.raw]), [
     ['1002-0', 'projection_error', 'raw of 1002-0'],
     ['1005-0', 'projection_error', 'raw of 1005-0'],
