@@ -20,13 +20,13 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-export async function serveStack(t: { teardown(fn: () => unknown): void }, env: TestEnv, names: FnName[], opts: { maxBodyBytes?: number } = {}): Promise<Stack> {
+export async function serveStack(t: { teardown(fn: () => unknown): void }, env: TestEnv, names: FnName[], opts: { maxBodyBytes?: number; now?: () => number } = {}): Promise<Stack> {
   const gw = express();
   const mods: Required<FunctionModule>[] = [];
   for (const name of names) {
     const mod: Required<FunctionModule> =
       name === 'enrich'
-        ? createEnrichFunction({ cfg: env.cfg, log: createLogger('fn:enrich', { level: 'silent' }) })
+        ? createEnrichFunction({ cfg: env.cfg, log: createLogger('fn:enrich', { level: 'silent' }), now: opts.now })
         : name === 'docs'
           ? createDocsFunction({ cfg: env.cfg })
           : createApiFunction(name, { cfg: env.cfg });
