@@ -232,3 +232,11 @@ t.test('a run that stopped after the switch is published by the next one; leftov
   t.same(m.retired.map((r) => r.file), ['.compact/posts.1.pq'], 'generation 1 kept while queries may read it');
   t.equal(m.replaces.length, 3);
 });
+
+t.test('an empty or missing tree is a no-op', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const s = await compact(ctx, FAST);
+  t.same({ ...s, duration_ms: 0 }, { hours_compacted: 0, hours_published: 0, tables: {}, bytes_before: 0, bytes_after: 0, files_removed: 0, duration_ms: 0 });
+  t.equal(await env.redis.exists(ctx.keys.compactLock), 0, 'the lock is released');
+});
