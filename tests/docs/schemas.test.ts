@@ -3,7 +3,7 @@
  * strict mode) and describe the real answers: search, counts, export (NDJSON lines), enrich and error
  * bodies from functions served over HTTP validate against the document's own schemas.
  */
-import Ajv2020 from 'ajv/dist/2020.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import t from 'tap';
 import { buildOpenApiDocument } from '../../shared/openapi/generate.js';
 import { postRow, uriOf, writeRows } from '../api/fixture.js';
