@@ -66,11 +66,11 @@ async function readGroup(redis: Redis, stream: string, group: string, consumer: 
 }
 
 /** This consumer's own unacknowledged entries (from a run that crashed), up to `max`. */
-async function readOwnPending(redis: Redis, stream: string, group: string, consumer: string, max: number, sink: EntrySink): Promise<StreamBatch> {
+async function readOwnPending(redis: Redis, stream: string, group: string, consumer: string, max: number, chunk: number, sink: EntrySink): Promise<StreamBatch> {
   const batch: StreamBatch = { source: 'own_pending', count: 0, orphanIds: [] };
   let after = '0';
   while (batch.count + batch.orphanIds.length < max) {
-    const want = Math.min(CHUNK, max - batch.count - batch.orphanIds.length);
+    const want = Math.min(chunk, max - batch.count - batch.orphanIds.length);
     const got = await readGroup(redis, stream, group, consumer, want, after);
     const entries: StreamEntry[] = [];
     for (const e of got) {
@@ -85,11 +85,11 @@ async function readOwnPending(redis: Redis, stream: string, group: string, consu
 }
 
 /** Entries pending at other consumers for at least `minIdleMs`, transferred to us (XAUTOCLAIM). */
-async function claimStale(redis: Redis, stream: string, group: string, consumer: string, minIdleMs: number, max: number, sink: EntrySink): Promise<StreamBatch> {
+async function claimStale(redis: Redis, stream: string, group: string, consumer: string, minIdleMs: number, max: number, chunk: number, sink: EntrySink): Promise<StreamBatch> {
   const batch: StreamBatch = { source: 'claimed', count: 0, orphanIds: [] };
   let cursor = '0-0';
   do {
-    const want = Math.min(CHUNK, max - batch.count);
+    const want = Math.min(chunk, max - batch.count);
     const reply = (await redis.callBuffer('XAUTOCLAIM', stream, group, consumer, String(minIdleMs), cursor, 'COUNT', String(want))) as [Buffer, RawEntry[], Buffer[]?];
     cursor = reply[0].toString('latin1');
     const entries: StreamEntry[] = [];
@@ -103,14 +103,29 @@ async function claimStale(redis: Redis, stream: string, group: string, consumer:
   return batch;
 }
 
-/** New entries never delivered to any consumer, up to `max`. */
-async function readNew(redis: Redis, stream: string, group: string, consumer: string, max: number, sink: EntrySink): Promise<StreamBatch> {
+/**
+ * New entries never delivered to any consumer, up to `max`. Two requests are kept in flight, so Redis
+ * prepares the next chunk while this process parses the current one.
+ */
+async function readNew(redis: Redis, stream: string, group: string, consumer: string, max: number, chunk: number, sink: EntrySink): Promise<StreamBatch> {
   const batch: StreamBatch = { source: 'new', count: 0, orphanIds: [] };
-  while (batch.count < max) {
-    const want = Math.min(CHUNK, max - batch.count);
-    const got = await readGroup(redis, stream, group, consumer, want, '>');
+  let requested = 0;
+  const request = () => {
+    const want = Math.min(chunk, max - requested);
+    requested += want;
+    return { want, reply: readGroup(redis, stream, group, consumer, want, '>') };
+  };
+  let current: ReturnType<typeof request> | undefined = request();
+  while (current) {
+    const next = requested < max ? request() : undefined;
+    const got = await current.reply;
     await deliver(batch, got.map(toEntry), sink);
-    if (got.length < want) break;
+    if (got.length < current.want) {
+      // Drained; what the prefetched request got is ours now (pending to us): keep it in this batch.
+      if (next) await deliver(batch, (await next.reply).map(toEntry), sink);
+      break;
+    }
+    current = next;
   }
   return batch;
 }
@@ -127,6 +142,8 @@ export interface ReadOptions {
   consumer: string;
   batchSize: number;
   claimIdleMs: number;
+  /** Entries per Redis request (default 20,000; tests use small values). */
+  chunk?: number;
 }
 
 /**
@@ -134,11 +151,12 @@ export interface ReadOptions {
  * to do. Only one source feeds a batch, so nothing reaches the sink from a source that is not chosen.
  */
 export async function nextBatch(redis: Redis, o: ReadOptions, sink: EntrySink): Promise<StreamBatch | undefined> {
-  const own = await readOwnPending(redis, o.stream, o.group, o.consumer, o.batchSize, sink);
+  const chunk = o.chunk ?? CHUNK;
+  const own = await readOwnPending(redis, o.stream, o.group, o.consumer, o.batchSize, chunk, sink);
   if (own.count + own.orphanIds.length > 0) return own;
-  const claimed = await claimStale(redis, o.stream, o.group, o.consumer, o.claimIdleMs, o.batchSize, sink);
+  const claimed = await claimStale(redis, o.stream, o.group, o.consumer, o.claimIdleMs, o.batchSize, chunk, sink);
   if (claimed.count + claimed.orphanIds.length > 0) return claimed;
-  const fresh = await readNew(redis, o.stream, o.group, o.consumer, o.batchSize, sink);
+  const fresh = await readNew(redis, o.stream, o.group, o.consumer, o.batchSize, chunk, sink);
   return fresh.count > 0 ? fresh : undefined;
 }
 

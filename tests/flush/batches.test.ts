@@ -1,0 +1,21 @@
+/** Several batches per run: FLUSH_BATCH_SIZE and FLUSH_MAX_BATCHES bound a run; the next run continues. */
+import tap from 'tap';
+import { runFlush } from '../../shared/flush/index.js';
+import { fixtureLines, listFiles, makeFlushEnv, readTable, xaddLines } from './helpers.js';
+
+tap.test('a run converts up to FLUSH_MAX_BATCHES batches of FLUSH_BATCH_SIZE entries', async (t) => {
+  const env = await makeFlushEnv(t, { FLUSH_BATCH_SIZE: '4', FLUSH_MAX_BATCHES: '2' });
+  await xaddLines(env.redis, env.ctx.keys.stream, fixtureLines('jetstream-golden-10.jsonl'));
+  const s1 = await runFlush(env.ctx);
+  t.match(s1, { batches: 2, events_read: 8, stream_length: 2 });
+  const s2 = await runFlush(env.ctx);
+  t.match(s2, { batches: 1, events_read: 2, stream_length: 0 });
+  const files = await listFiles(env.cfg.storage.parquetDir);
+  t.equal(files.length, s1.files_written + s2.files_written);
+  t.equal(new Set(files.map((f) => f.replace(/^.*-(\d{13}-\d+_\d{13}-\d+)\.parquet$/, '$1'))).size, 3, 'three batch names');
+  let total = 0;
+  for (const table of ['posts', 'likes', 'reposts', 'follows', 'blocks', 'profiles', 'records', 'deletes', 'identities', 'accounts']) {
+    total += (await readTable(env.duckdb, env.cfg.storage.parquetDir, table, 'indexed_at')).length;
+  }
+  t.equal(total, 10, 'every event once');
+});
