@@ -233,6 +233,33 @@ t.test('Redis going away mid-stream: writes are retried, health says so, nothing
   await daemon.stop();
 });
 
+t.test('back-pressure: while Redis stalls, reading pauses and the queue stays bounded', async (t) => {
+  const te = await makeTestEnv(t);
+  const priv = await startPrivateRedis(t, []);
+  const events = syntheticEvents(20_000);
+  const server = await replay(t, events);
+  const { daemon, keys, base } = await startDaemon(t, te, { JETSTREAM_URL: server.url, INGEST_PIPELINE_MAX: '100' }, priv.url);
+  await waitFor('writing', async () => (await priv.redis.xlen(keys.stream)) > 0);
+  await priv.redis.call('CLIENT', 'PAUSE', '2000', 'WRITE');
+  const metrics = async () => (await get(`${base}/metrics`)).text;
+  const lenBefore = await priv.redis.xlen(keys.stream);
+  let maxPending = 0;
+  let pausedSeen = false;
+  for (let i = 0; i < 15; i++) {
+    const m = await metrics();
+    maxPending = Math.max(maxPending, metricValue(m, 'ingest_pending_events') ?? 0);
+    pausedSeen ||= metricValue(m, 'ingest_socket_paused') === 1;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.equal(await priv.redis.xlen(keys.stream), lenBefore, 'Redis took no writes meanwhile');
+  t.ok(pausedSeen, 'reading paused');
+  t.ok(maxPending < 2000, `queue bounded (at most ${maxPending} events; pauses at 400, resumes at 200)`);
+  t.ok(server.stats().sent < events.length, `the server holds the rest (${server.stats().sent} of ${events.length} sent)`);
+  await waitFor('all written once Redis is back', async () => (await priv.redis.xlen(keys.stream)) === events.length, 30_000);
+  t.equal(metricValue(await metrics(), 'ingest_socket_paused'), 0);
+  await daemon.stop();
+});
+
 t.test('stream at its cap: new events are dropped (stream_full), buffered ones are never trimmed', async (t) => {
   const te = await makeTestEnv(t);
   const events = syntheticEvents(1500);
