@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { collectProcessMetrics } from '../metrics.js';
-import { redisKeys } from '../redis.js';
+import { redisKeys, type RedisKeys } from '../redis.js';
 import { backoffDelay } from './backoff.js';
 import { WriteBatcher } from './batcher.js';
 import { CursorStore, resumeCursor } from './cursor.js';
@@ -27,7 +27,7 @@ export interface IngestDaemonDeps {
  */
 export class IngestDaemon {
   private readonly metrics = ingestMetrics();
-  private readonly keys;
+  private readonly keys: RedisKeys;
   private readonly cursorStore: CursorStore;
   private readonly drops: DropTracker;
   private readonly batcher: WriteBatcher;

@@ -166,6 +166,16 @@ t.test('fails over to the second URL when the first refuses connections', async 
   await daemon.stop();
 });
 
+t.test('fails over when the first URL answers the upgrade with an HTTP error', async (t) => {
+  const te = await makeTestEnv(t);
+  const server = await replay(t, syntheticEvents(100));
+  const wrong = server.url.replace('/subscribe', '/nope'); // the replay server answers 404
+  const { daemon, keys, base } = await startDaemon(t, te, { JETSTREAM_URL: `${wrong},${server.url}` });
+  await waitFor('all written', async () => (await te.redis.xlen(keys.stream)) === 100);
+  t.equal((JSON.parse((await get(`${base}/healthz`)).text) as { url: string }).url, server.url);
+  await daemon.stop();
+});
+
 t.test('a silent socket (no events, no pongs) is treated as dead and replaced', async (t) => {
   const te = await makeTestEnv(t);
   const silent = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong: false });
