@@ -6,6 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { defaultEnv, renderPlain } from '../../../k3s/plain/generate.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const K3S = path.join(ROOT, 'k3s');
@@ -53,11 +54,19 @@ export function isK8sObject(v: unknown): v is K8sObject {
   return typeof v === 'object' && v !== null && typeof (v as K8sObject).apiVersion === 'string' && typeof (v as K8sObject).kind === 'string';
 }
 
-/** Kubernetes objects in the k3s/ YAML files (Kustomization files excluded). */
+/** The plain-Kubernetes manifests as k3s/plain/generate.ts prints them (REGISTRY/TAG unset). */
+export const PLAIN_FILE = 'k3s/plain/generate.ts';
+export function plainDocs(): Doc[] {
+  return YAML.parseAllDocuments(renderPlain(defaultEnv({})))
+    .map((d, index) => ({ file: PLAIN_FILE, index, value: d.toJS() as unknown }))
+    .filter((d) => d.value !== null);
+}
+
+/** Kubernetes objects in the k3s/ YAML files (Kustomization files excluded) and the generated ones. */
 export function k8sObjects(): Array<Doc & { value: K8sObject }> {
-  return yamlFiles()
-    .flatMap(parseDocs)
-    .filter((d): d is Doc & { value: K8sObject } => isK8sObject(d.value) && d.value.kind !== 'Kustomization');
+  return [...yamlFiles().flatMap(parseDocs), ...plainDocs()].filter(
+    (d): d is Doc & { value: K8sObject } => isK8sObject(d.value) && d.value.kind !== 'Kustomization',
+  );
 }
 
 /** The one object of `kind` named `name` (and in `namespace` when given). */
