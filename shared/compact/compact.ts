@@ -4,14 +4,14 @@
  * hour's manifest to it (the catalog's view, atomic) and, a grace period later, the plain-glob view.
  * See functions/compact/README.md for the design and its reasons.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { AppContext } from '../context.js';
 import { withConnection } from '../duckdb.js';
 import { acquireLock } from '../flush/lock.js';
-import { listHourDirs, listHourTableFiles, listTableFiles, type HourDir } from '../parquet/catalog.js';
+import { listHourDirs, listTableFiles, selectTableFiles, type HourDir } from '../parquet/catalog.js';
 import { HOUR_MS, parseParquetPath, partitionPath } from '../parquet/layout.js';
 import { TABLES, type TableName } from '../tables/index.js';
 import { loadNewDeletes, readAppliedDeletes, writeAppliedDeletes } from './deletes.js';
@@ -88,7 +88,9 @@ async function compactHour(conn: DuckDBConnection, plan: HourPlan, clock: () => 
   const changed: TableName[] = [];
   for (const [name] of [...plan.tables].sort(([a], [b]) => a.localeCompare(b))) {
     const table = TABLES[name];
-    const inputs = await listHourTableFiles(dir, name);
+    // From a fresh listing and the manifest this run planned with (never the catalog's cache), so the
+    // inputs are exactly the previous generation plus what it does not hold.
+    const inputs = selectTableFiles(dir, await readdir(dir), plan.manifest, name);
     if (inputs.length === 0) continue;
     const prev = manifest.tables[name];
     const gen = (prev?.gen ?? 0) + 1;

@@ -12,9 +12,9 @@
  * Compaction removes replaced batch files only a grace period (longer than a query may run) after the
  * manifest stopped listing them, so every path returned here stays readable for the query that asked.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { readManifest } from '../compact/manifest.js';
+import { readManifest, type HourManifest } from '../compact/manifest.js';
 import { HOUR_MS, parseParquetPath, type HourPartition } from './layout.js';
 
 export interface TimeRangeUs {
@@ -98,18 +98,70 @@ export async function listHourDirs(parquetDir: string, range: TimeRangeUs = {}):
   return out;
 }
 
-/** The files of one table in one hour folder, as the catalog rules above select them. */
-export async function listHourTableFiles(hourDir: string, table: string): Promise<string[]> {
+/** One hour folder as read from disk: its entries and its manifest. */
+interface HourSnapshot {
+  mtimeNs: bigint;
+  names: string[];
+  manifest: HourManifest | undefined;
+}
+
+/**
+ * Hour folders already read, keyed by path and trusted while the folder's mtime is unchanged: every change
+ * the catalog cares about (a batch file renamed in, a manifest renamed over, batch files unlinked) is an
+ * entry change in the hour folder itself, which moves its mtime. A folder changed less than
+ * SNAPSHOT_MIN_AGE_MS before it was read is not cached: a second change within the same clock tick would
+ * leave the mtime as it was. Saves the API a readdir and a manifest read per hour and table on every
+ * query (assumes the clocks of the machines sharing the volume agree within that margin).
+ */
+const snapshots = new Map<string, HourSnapshot>();
+const SNAPSHOT_MIN_AGE_MS = 2_000;
+const SNAPSHOT_MAX = 200_000;
+
+/** Reads in progress, so concurrent listings of several tables read each folder once. */
+const reading = new Map<string, Promise<HourSnapshot | undefined>>();
+
+function readHour(hourDir: string): Promise<HourSnapshot | undefined> {
+  let p = reading.get(hourDir);
+  if (!p) {
+    p = readHourNow(hourDir).finally(() => reading.delete(hourDir));
+    reading.set(hourDir, p);
+  }
+  return p;
+}
+
+async function readHourNow(hourDir: string): Promise<HourSnapshot | undefined> {
+  let st;
+  try {
+    st = await stat(hourDir, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const cached = snapshots.get(hourDir);
+  if (cached && cached.mtimeNs === st.mtimeNs) return cached;
   let names: string[];
   try {
     names = await readdir(hourDir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
   // After the listing, so the manifest is at least as new as what we saw on disk.
   const manifest = await readManifest(hourDir);
-  const entry = manifest?.tables[table];
+  const snap: HourSnapshot = { mtimeNs: st.mtimeNs, names, manifest };
+  if (Date.now() - Number(st.mtimeNs / 1_000_000n) > SNAPSHOT_MIN_AGE_MS) {
+    if (snapshots.size >= SNAPSHOT_MAX) snapshots.clear();
+    snapshots.set(hourDir, snap);
+  }
+  return snap;
+}
+
+/**
+ * The catalog's rule for one table of one hour, from a listing of the folder and its manifest: the
+ * current generation plus the batch files it does not hold; without a manifest entry, the batch files
+ * and a bare `<table>.parquet`.
+ */
+export function selectTableFiles(hourDir: string, names: readonly string[], manifest: HourManifest | undefined, table: string): string[] {
   const batches: string[] = [];
   let bare: string | undefined;
   for (const name of names) {
@@ -119,11 +171,19 @@ export async function listHourTableFiles(hourDir: string, table: string): Promis
     else batches.push(name);
   }
   batches.sort();
+  const entry = manifest?.tables[table];
   if (entry) {
     const replaced = new Set(entry.replaces);
     return [path.join(hourDir, entry.file), ...batches.filter((b) => !replaced.has(b)).map((b) => path.join(hourDir, b))];
   }
   return [...(bare ? [bare] : []), ...batches].map((b) => path.join(hourDir, b));
+}
+
+/** The files of one table in one hour folder, as the catalog rules above select them. */
+export async function listHourTableFiles(hourDir: string, table: string): Promise<string[]> {
+  const snap = await readHour(hourDir);
+  if (!snap) return [];
+  return selectTableFiles(hourDir, snap.names, snap.manifest, table);
 }
 
 /**

@@ -1,4 +1,5 @@
 import t from 'tap';
+import { renameSync, utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -110,4 +111,29 @@ t.test('a corrupt manifest is an error, not a silent guess', async (t) => {
   const root = await tree(t, [`${h}/posts-${B1}.parquet`]);
   await writeFile(path.join(root, h, '_compaction.json'), '{"version": 1, "tables": ');
   await t.rejects(listTableFiles(root, 'posts'), /corrupt compaction manifest/);
+});
+
+t.test('cached hour listings follow every change of the folder', async (t) => {
+  const h = 'year=2026/month=11/day=30/hour=08';
+  const root = await tree(t, [`${h}/posts-${B1}.parquet`]);
+  const hourDir = path.join(root, h);
+  // An hour last changed a minute ago is cached…
+  const old = new Date(Date.now() - 60_000);
+  utimesSync(hourDir, old, old);
+  t.same(rel(root, await listTableFiles(root, 'posts')), [`${h}/posts-${B1}.parquet`]);
+  t.same(rel(root, await listTableFiles(root, 'posts')), [`${h}/posts-${B1}.parquet`], 'served again');
+  // …and a file renamed in, or a manifest renamed over, moves the folder's mtime: both are seen at once.
+  await writeFile(path.join(root, h, `.x.tmp`), '');
+  renameSync(path.join(root, h, `.x.tmp`), path.join(root, h, `posts-${B2}.parquet`));
+  t.same(rel(root, await listTableFiles(root, 'posts')), [`${h}/posts-${B1}.parquet`, `${h}/posts-${B2}.parquet`]);
+  utimesSync(hourDir, old, old);
+  await listTableFiles(root, 'posts');
+  const m = emptyManifest();
+  m.tables.posts = { gen: 1, file: '.compact/posts.1.pq', replaces: [`posts-${B1}.parquet`, `posts-${B2}.parquet`], switchedAt: 0, rows: 0, bytes: 0, published: false, retired: [] };
+  await writeManifest(hourDir, m);
+  t.same(rel(root, await listTableFiles(root, 'posts')), [`${h}/.compact/posts.1.pq`]);
+  // Concurrent listings of several tables read the folder once and agree.
+  const [a, b] = await Promise.all([listTableFiles(root, 'posts'), listTableFiles(root, 'likes')]);
+  t.same(rel(root, a), [`${h}/.compact/posts.1.pq`]);
+  t.same(b, []);
 });
