@@ -12,6 +12,6 @@ export function readRedis(r: EnvReader) {
       expects: '1-64 characters of A-Z a-z 0-9 _ . : -',
       doc: 'Prefix of every Redis key (stream, cursor, gaps, locks).',
     }),
-    streamMaxLen: r.int('STREAM_MAXLEN', { default: '6000000', min: 1000, doc: 'Approximate cap on buffered events (XADD MAXLEN ~); ~4 h of the real firehose.' }),
+    streamMaxLen: r.int('STREAM_MAXLEN', { default: '6000000', min: 1000, doc: 'Cap on buffered events: at the cap the daemon refuses (and counts) new events instead of trimming unflushed ones; ~4 h of the real firehose.' }),
   };
 }
