@@ -105,7 +105,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
     method: 'POST',
     summary: 'Import model scores (NDJSON or CSV)',
     description:
-      'Imports enrichment scores into post_features. Each row: `uri` (a post URI), one or more feature columns (finite numbers in [0, 1]; null or empty = not provided), optional `model` and `scored_at`. Rows with an unknown feature, a value out of range, a bad or missing uri, or malformed JSON are rejected with their line and reason; the others are written atomically as one Parquet file. A CSV whose header names an unknown column is refused as a whole (400 unknown_column). A later row for the same uri and model replaces the earlier one (latest scored_at, then the later import).',
+      'Imports enrichment scores into post_features. Each row: `uri` (a post URI), one or more feature columns (finite numbers in [0, 1]; null or empty = not provided), optional `model` and `scored_at`. Rows with an unknown feature, a value out of range, a bad or missing uri, or malformed JSON are rejected with their line and reason; the others are written atomically as one Parquet file. A CSV whose header names an unknown column is refused as a whole (400 unknown_column). A re-sent score replaces the earlier value of that score: per feature, the value with the latest scored_at wins (ties: the later import); a feature a row leaves empty keeps its earlier value.',
     query: enrichQuerySchema,
     response: enrichResponseSchema,
     produces: ['application/json'],

@@ -26,7 +26,7 @@ export const scoreRowSchema = Type.Object(
         Type.Optional(Type.Union([Type.Number({ minimum: c.feature!.min, maximum: c.feature!.max }), Type.Null()], { description: `${c.description} Absent or null: not provided.` })),
       ]),
     ),
-    model: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()], { description: 'Name and version of the model; a later row for the same uri and model replaces the earlier one.' })),
+    model: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()], { description: 'Name and version of the model that produced the scores.' })),
     scored_at: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'When the scores were computed (ISO 8601 with a zone; default: the time of the import; at most one hour ahead).' })),
   },
   { additionalProperties: false, description: 'Scores for one post: at least one feature.' },

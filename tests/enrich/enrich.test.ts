@@ -144,7 +144,7 @@ t.test('enrich', async (t) => {
   });
 
   t.test('re-sent scores replace the old ones', async (t) => {
-    // u(1) had toxicity 0.9 from inhouse-v1: the same model sends 0.1 → the old row is gone entirely.
+    // u(1) had toxicity 0.9 from inhouse-v1: the same model sends 0.1, which replaces it.
     const a = await postScores(base, JSON.stringify({ uri: u(1), toxicity_score: 0.1, model: 'inhouse-v1' }) + '\n');
     t.equal(a.json.accepted, 1);
     // u(5) had 0.95 (CSV, model "multi\nline model"); an explicit scored_at tie between two imports: the later wins.
@@ -154,6 +154,13 @@ t.test('enrich', async (t) => {
     // Within one import, the later row for the same uri and model wins.
     const twice = [{ uri: u(4), toxicity_score: 0.2 }, { uri: u(4), toxicity_score: 0.97 }].map((r) => JSON.stringify(r)).join('\n');
     t.equal((await postScores(base, twice, 'application/x-ndjson')).json.accepted, 2);
+
+    // u(3): perspective_insult 0.85 stays when a later row brings only political_score; an explicitly older
+    // scored_at does not replace the newer score.
+    await postScores(base, JSON.stringify({ uri: u(3), political_score: 0.6, model: 'model "quoted", v2' }) + '\n');
+    await postScores(base, JSON.stringify({ uri: u(3), perspective_insult: 0.01, scored_at: '2020-01-01T00:00:00Z' }) + '\n');
+    const p3 = await searchUris(base, { feature_filters: 'perspective_insult>0.5' });
+    t.same(p3.json.data.map((p: any) => [p.uri, p.features.perspective_insult, p.features.political_score]), [[u(3), 0.85, 0.6]]);
 
     const hi = await searchUris(base, { feature_filters: 'toxicity_score>=0.8' });
     t.same(sorted(hi.uris), sorted([u(4), u(5)]));
