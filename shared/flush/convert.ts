@@ -14,8 +14,14 @@ import type { StreamEntry } from './stream.js';
 
 /** The events we accept have time_us in [2020-01-01, 2100-01-01): anything else is not Jetstream's clock. */
 export const TIME_US_RANGE = { min: 1_577_836_800_000_000n, max: 4_102_444_800_000_000n } as const;
-/** Longer lines are quarantined in JS (DuckDB's CSV reader needs a line-size bound). */
-export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+/**
+ * Longer lines are quarantined in JS (reason invalid_json, raw kept): DuckDB's CSV reader needs a
+ * line-size bound, and its read buffer (CSV_BUFFER_BYTES) must hold the longest line. Jetstream events
+ * are far smaller (a record block is at most 2 MiB on the network).
+ */
+export const MAX_LINE_BYTES = 8 * 1024 * 1024;
+/** DuckDB's CSV buffer: left to its default (16 × max_line_size) it would take 16 × 8 MiB per scan. */
+const CSV_BUFFER_BYTES = 2 * MAX_LINE_BYTES;
 const SEP = '\x1e';
 const NL = Buffer.from('\n');
 
@@ -139,7 +145,7 @@ WITH src AS (
   SELECT ord, id, line FROM read_csv(${sqlString(file)},
     columns = {'ord': 'INTEGER', 'id': 'VARCHAR', 'line': 'VARCHAR'},
     delim = '${SEP}', quote = '', escape = '', header = false, auto_detect = false,
-    max_line_size = ${MAX_LINE_BYTES + 64})
+    max_line_size = ${MAX_LINE_BYTES + 64}, buffer_size = ${CSV_BUFFER_BYTES + 128})
 ), parsed AS (
   SELECT ord, id, line, coalesce(json_valid(line), false) AS ok,
     CASE WHEN coalesce(json_valid(line), false) THEN json_transform(line, ${sqlString(ENVELOPE)}) END AS s

@@ -80,3 +80,20 @@ tap.test('1% malformed batch: every valid event in Parquet, every bad line quara
     { rkey: 'odd2', created_at: '2026-07-04 14:38:08.999+00' },
   ]);
 });
+
+tap.test('long lines: a 3 MB post is written, a line over 8 MiB is quarantined with its bytes', async (t) => {
+  const env = await makeFlushEnv(t);
+  const like = JSON.parse(fixtureLines('jetstream-golden-10.jsonl')[1]!) as Record<string, any>;
+  const big = JSON.stringify({ ...like, commit: { ...like.commit, record: { ...like.commit.record, text: 'é'.repeat(1_500_000) } } });
+  const huge = 'x'.repeat(8 * 1024 * 1024 + 1);
+  const [bigId, hugeId] = await xaddLines(env.redis, env.ctx.keys.stream, [big, huge]);
+  const s = await runFlush(env.ctx);
+  t.match(s, { events_read: 2, quarantined: 1, quarantined_by_reason: { invalid_json: 1 } });
+  t.equal(s.rows.posts, 1);
+  const [post] = await readTable(env.duckdb, env.cfg.storage.parquetDir, 'posts', 'length(text) AS n');
+  t.same(post, { n: '1500000' });
+  const q = JSON.parse((await readFile(s.quarantine_files[0]!, 'utf8')).trim()) as Record<string, unknown>;
+  t.match(q, { stream_id: hugeId, reason: 'invalid_json', detail: /longer than/ });
+  t.equal((q.raw as string).length, huge.length);
+  t.not(bigId, hugeId);
+});
