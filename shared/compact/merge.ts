@@ -32,8 +32,19 @@ export function fileList(files: string[]): string {
   return `[${files.map(sqlString).join(', ')}]`;
 }
 
-export function readSql(files: string[]): string {
-  return `read_parquet(${fileList(files)}, hive_partitioning = false, union_by_name = true)`;
+export function readSql(files: string[], rowIds = false): string {
+  const ids = rowIds ? ', filename = true, file_row_number = true' : '';
+  return `read_parquet(${fileList(files)}, hive_partitioning = false, union_by_name = true${ids})`;
+}
+
+/**
+ * Tables whose rows are never collapsed on their dedupe key, only exact copies dropped: enrichment scores.
+ * The API merges them per feature (the latest non-null value across imports, ties to the later import);
+ * keeping only the latest row per (uri, model) would drop values a later partial import left out, and
+ * compaction must not change an answer. Their rows also keep the import order within a uri.
+ */
+export function keepsEveryVersion(t: TableDef): boolean {
+  return t.columns.some((c) => c.feature !== undefined);
 }
 
 async function fileSize(file: string): Promise<number> {
@@ -98,22 +109,30 @@ export async function compactTable(
   target: string,
   format: ParquetFormat,
 ): Promise<TableResult> {
-  const src = readSql(inputs);
+  const exact = keepsEveryVersion(table);
+  const src = readSql(inputs, exact);
   const del = deletable(table) ? deletedCond(table, 't') : 'false';
   const counts = await scalarRow(
     conn,
     `SELECT count(*)::BIGINT AS rows_in, count(*) FILTER (WHERE ${del})::BIGINT AS deleted FROM ${src} t`,
   );
   const cols = table.columns.map((c) => `CAST(t.${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
-  const order = table.dedupeKeepLatest ? `ORDER BY t.${sqlIdent(table.dedupeKeepLatest)} DESC NULLS LAST` : '';
-  const partition = table.dedupeKey.map((k) => `t.${sqlIdent(k)}`).join(', ');
+  // Of identical score rows the last imported copy stays, so ties still go to the later import.
+  const order = exact
+    ? `ORDER BY list_position(${fileList(inputs)}, t.filename) DESC, t.file_row_number DESC`
+    : table.dedupeKeepLatest
+      ? `ORDER BY t.${sqlIdent(table.dedupeKeepLatest)} DESC NULLS LAST`
+      : '';
+  const partition = (exact ? table.columns.map((c) => c.name) : table.dedupeKey).map((k) => `t.${sqlIdent(k)}`).join(', ');
+  // Inputs are in catalog order (previous generation, then batch files by name = import order).
+  const importOrder = exact ? `, ${sqlIdent(table.timeColumn)}, list_position(${fileList(inputs)}, t.filename), t.file_row_number` : '';
   const tmp = `${target}.${process.pid}.tmp`;
   const copied = await conn.runAndReadAll(
     `COPY (
        SELECT ${cols} FROM ${src} t
        WHERE NOT (${del})
        QUALIFY row_number() OVER (PARTITION BY ${partition} ${order}) = 1
-       ORDER BY ${sortKeySql(table)}
+       ORDER BY ${sortKeySql(table)}${importOrder}
      ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${Math.trunc(format.zstdLevel)}, ROW_GROUP_SIZE ${Math.trunc(format.rowGroupSize)})`,
   );
   const rowsOut = Number((copied.getRowObjectsJS()[0] as { Count?: unknown } | undefined)?.Count ?? 0);

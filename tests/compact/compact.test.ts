@@ -8,7 +8,7 @@ import { sqlString } from '../../shared/duckdb.js';
 import { listTableFiles } from '../../shared/parquet/catalog.js';
 import { hourOfMs, partitionDir } from '../../shared/parquet/layout.js';
 import { makeTestEnv } from '../helpers/env.js';
-import { compactContext, countFiles, deleteOf, hourStart, post, rows, writeBatch, writePostsRange } from './fixtures.js';
+import { compactContext, countFiles, deleteOf, hourStart, isoAt, post, rows, writeBatch, writePostsRange } from './fixtures.js';
 
 const FAST = { swapGraceMs: 20, graceMinutes: 15 };
 
@@ -239,4 +239,24 @@ t.test('an empty or missing tree is a no-op', async (t) => {
   const s = await compact(ctx, FAST);
   t.same({ ...s, duration_ms: 0 }, { hours_compacted: 0, hours_published: 0, tables: {}, bytes_before: 0, bytes_after: 0, files_removed: 0, duration_ms: 0 });
   t.equal(await env.redis.exists(ctx.keys.compactLock), 0, 'the lock is released');
+});
+
+t.test('enrichment scores: every import kept (only exact copies dropped), in import order, so the API\'s per-feature merge is unchanged', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const h = hourStart(3);
+  const uri = post(1, h).uri as string;
+  const at = isoAt(h + 60_000);
+  const full = { uri, model: 'm1', scored_at: at, political_score: 0.9, toxicity_score: 0.2 };
+  const partial = { uri, model: 'm1', scored_at: at, political_score: null, toxicity_score: 0.4 };
+  await writeBatch(ctx.conn, dir, 'post_features', h, [full]);
+  await writeBatch(ctx.conn, dir, 'post_features', h, [partial]);
+  await writeBatch(ctx.conn, dir, 'post_features', h, [full, partial]); // a re-send of both
+  const s = await compact(ctx, FAST);
+  t.same(s.tables.post_features, { rows_in: 4, rows_out: 2, duplicates_removed: 2, deleted_removed: 0 });
+  const [file] = await listTableFiles(dir, 'post_features');
+  const got = await rows(ctx.conn, `SELECT political_score, toxicity_score FROM read_parquet(${sqlString(file!)}) ORDER BY file_row_number`);
+  // The last import sent `full` then `partial`: that order survives (ties on scored_at go to the later row).
+  t.same(got, [{ political_score: 0.9, toxicity_score: 0.2 }, { political_score: null, toxicity_score: 0.4 }]);
 });
