@@ -73,9 +73,11 @@ export async function loadNewDeletes(conn: DuckDBConnection, files: string[]): P
     await conn.run(`CREATE OR REPLACE TEMP TABLE compact_new_deletes (uri VARCHAR, deleted_at TIMESTAMPTZ)`);
     return new Set();
   }
+  // Collection and rkey come from the uri (at://did/collection/rkey): only uri and indexed_at are relied on.
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE compact_new_deletes AS
-     SELECT uri, max(indexed_at) AS deleted_at, any_value(collection) AS collection, any_value(rkey) AS rkey
+     SELECT uri, max(indexed_at) AS deleted_at,
+       split_part(uri, '/', 4) AS collection, split_part(uri, '/', 5) AS rkey
      FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true) GROUP BY uri`,
   );
   const r = await conn.runAndReadAll(
