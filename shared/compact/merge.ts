@@ -38,13 +38,38 @@ export function readSql(files: string[], rowIds = false): string {
 }
 
 /**
- * Tables whose rows are never collapsed on their dedupe key, only exact copies dropped: enrichment scores.
- * The API merges them per feature (the latest non-null value across imports, ties to the later import);
- * keeping only the latest row per (uri, model) would drop values a later partial import left out, and
- * compaction must not change an answer. Their rows also keep the import order within a uri.
+ * Enrichment scores are not collapsed to the latest row per dedupe key: the API merges them per feature
+ * (the latest non-null value across imports and models, ties to the later import), so keeping only the
+ * latest row per (uri, model) would lose values a later partial import left out. A row is dropped only
+ * when a later row of the same (uri, model) has a value for every feature it has: then it can never be
+ * the answer for any feature. The kept rows keep their import order within a uri (the API's tie-break).
  */
-export function keepsEveryVersion(t: TableDef): boolean {
+export function mergesPerFeature(t: TableDef): boolean {
   return t.columns.some((c) => c.feature !== undefined);
+}
+
+/** The COPY query of a per-feature table (see mergesPerFeature). */
+function perFeatureSql(table: TableDef, inputs: string[], del: string): string {
+  const id = sqlIdent;
+  const time = id(table.timeColumn);
+  const cols = table.columns.map((c) => `CAST(a.${id(c.name)} AS ${c.type}) AS ${id(c.name)}`).join(', ');
+  const sameKey = table.dedupeKey.map((k) => `b.${id(k)} IS NOT DISTINCT FROM a.${id(k)}`).join(' AND ');
+  const ts = (x: string) => `coalesce(${x}.${time}, TIMESTAMPTZ '-infinity')`;
+  const later = `(${ts('b')} > ${ts('a')} OR (${ts('b')} = ${ts('a')} AND (b.__f > a.__f OR (b.__f = a.__f AND b.__r > a.__r))))`;
+  const covers = table.columns
+    .filter((c) => c.feature !== undefined)
+    .map((c) => `(a.${id(c.name)} IS NULL OR b.${id(c.name)} IS NOT NULL)`)
+    .join(' AND ');
+  // Inputs are in catalog order (previous generation, then batch files by name = import order): __f, __r
+  // is the import order the API breaks ties with.
+  return `
+    WITH s AS (
+      SELECT t.*, list_position(${fileList(inputs)}, t.filename) AS __f, t.file_row_number AS __r
+      FROM ${readSql(inputs, true)} t WHERE NOT (${del})
+    )
+    SELECT ${cols} FROM s a
+    WHERE NOT EXISTS (SELECT 1 FROM s b WHERE ${sameKey} AND ${later} AND ${covers})
+    ORDER BY ${table.sortKey.map((k) => `a.${id(k)}`).join(', ')}, ${ts('a')}, a.__f, a.__r`;
 }
 
 async function fileSize(file: string): Promise<number> {
@@ -109,31 +134,24 @@ export async function compactTable(
   target: string,
   format: ParquetFormat,
 ): Promise<TableResult> {
-  const exact = keepsEveryVersion(table);
-  const src = readSql(inputs, exact);
+  const src = readSql(inputs);
   const del = deletable(table) ? deletedCond(table, 't') : 'false';
   const counts = await scalarRow(
     conn,
     `SELECT count(*)::BIGINT AS rows_in, count(*) FILTER (WHERE ${del})::BIGINT AS deleted FROM ${src} t`,
   );
   const cols = table.columns.map((c) => `CAST(t.${sqlIdent(c.name)} AS ${c.type}) AS ${sqlIdent(c.name)}`).join(', ');
-  // Of identical score rows the last imported copy stays, so ties still go to the later import.
-  const order = exact
-    ? `ORDER BY list_position(${fileList(inputs)}, t.filename) DESC, t.file_row_number DESC`
-    : table.dedupeKeepLatest
-      ? `ORDER BY t.${sqlIdent(table.dedupeKeepLatest)} DESC NULLS LAST`
-      : '';
-  const partition = (exact ? table.columns.map((c) => c.name) : table.dedupeKey).map((k) => `t.${sqlIdent(k)}`).join(', ');
-  // Inputs are in catalog order (previous generation, then batch files by name = import order).
-  const importOrder = exact ? `, ${sqlIdent(table.timeColumn)}, list_position(${fileList(inputs)}, t.filename), t.file_row_number` : '';
-  const tmp = `${target}.${process.pid}.tmp`;
-  const copied = await conn.runAndReadAll(
-    `COPY (
-       SELECT ${cols} FROM ${src} t
+  const order = table.dedupeKeepLatest ? `ORDER BY t.${sqlIdent(table.dedupeKeepLatest)} DESC NULLS LAST` : '';
+  const partition = table.dedupeKey.map((k) => `t.${sqlIdent(k)}`).join(', ');
+  const query = mergesPerFeature(table)
+    ? perFeatureSql(table, inputs, del)
+    : `SELECT ${cols} FROM ${src} t
        WHERE NOT (${del})
        QUALIFY row_number() OVER (PARTITION BY ${partition} ${order}) = 1
-       ORDER BY ${sortKeySql(table)}${importOrder}
-     ) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${Math.trunc(format.zstdLevel)}, ROW_GROUP_SIZE ${Math.trunc(format.rowGroupSize)})`,
+       ORDER BY ${sortKeySql(table)}`;
+  const tmp = `${target}.${process.pid}.tmp`;
+  const copied = await conn.runAndReadAll(
+    `COPY (${query}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${Math.trunc(format.zstdLevel)}, ROW_GROUP_SIZE ${Math.trunc(format.rowGroupSize)})`,
   );
   const rowsOut = Number((copied.getRowObjectsJS()[0] as { Count?: unknown } | undefined)?.Count ?? 0);
   await fsyncFile(tmp);

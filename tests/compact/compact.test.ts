@@ -241,7 +241,7 @@ t.test('an empty or missing tree is a no-op', async (t) => {
   t.equal(await env.redis.exists(ctx.keys.compactLock), 0, 'the lock is released');
 });
 
-t.test('enrichment scores: every import kept (only exact copies dropped), in import order, so the API\'s per-feature merge is unchanged', async (t) => {
+t.test('enrichment scores: a row goes only when a later one covers its features; import order kept (the API merges per feature)', async (t) => {
   const env = await makeTestEnv(t);
   const ctx = await compactContext(t, env);
   const dir = env.cfg.storage.parquetDir;
@@ -257,6 +257,7 @@ t.test('enrichment scores: every import kept (only exact copies dropped), in imp
   t.same(s.tables.post_features, { rows_in: 4, rows_out: 2, duplicates_removed: 2, deleted_removed: 0 });
   const [file] = await listTableFiles(dir, 'post_features');
   const got = await rows(ctx.conn, `SELECT political_score, toxicity_score FROM read_parquet(${sqlString(file!)}) ORDER BY file_row_number`);
-  // The last import sent `full` then `partial`: that order survives (ties on scored_at go to the later row).
+  // The first `full` and `partial` are covered by the re-sent `full`; the re-sent `full` stays although
+  // `partial` is later, because `partial` has no political_score. Order: as imported.
   t.same(got, [{ political_score: 0.9, toxicity_score: 0.2 }, { political_score: null, toxicity_score: 0.4 }]);
 });
