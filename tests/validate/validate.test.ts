@@ -49,7 +49,7 @@ t.test('a run that loses a Parquet file fails on completeness with exit code 1',
   const r = await validate([...TINY, '--skip-faults', '--skip-load', '--rate', '3000', '--break', 'delete-parquet', '--out', out]);
   t.equal(r.code, 1, r.out);
   const verdict = r.out.trim().split('\n').pop()!;
-  t.match(verdict, /^validate day\/spec: FAIL — completeness: \d+ events missing, 0 unexpected \(drops 0, quarantined 0\) — first mismatch: likes 2026-07-01T00: \d+ distinct rows in Parquet, truth 1137 \(-\d+\)/);
+  t.match(verdict, /^validate day\/spec: FAIL — completeness: [\d,]+ events missing, 0 unexpected \(drops 0, quarantined 0\) — first mismatch: likes 2026-07-01T00: \d+ distinct rows in Parquet, truth 1137 \(-\d+\)/);
   t.match(readFileSync(path.join(out, 'report.md'), 'utf8'), /^\| completeness \| \*\*FAIL\*\* \|/m);
 });
 
