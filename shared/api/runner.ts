@@ -35,6 +35,9 @@ export class QueryScope {
       // Every file the catalog returns is immutable once in place: keep Parquet footers in memory
       // instead of re-reading them on every query (a month is thousands of files).
       await conn.run('SET GLOBAL parquet_metadata_cache = true');
+      // Every API query orders its result explicitly; without this DuckDB also keeps insertion order,
+      // which stops large intermediate results from spilling.
+      await conn.run('SET GLOBAL preserve_insertion_order = false');
       // Large sorts (an export without row limit) spill here instead of growing past DUCKDB_MEMORY_LIMIT;
       // the default (.tmp in the working directory) is read-only in a function's container.
       await conn.run(`SET GLOBAL temp_directory = ${sqlString(path.join(os.tmpdir(), `bsky-duckdb-${process.pid}`))}`);

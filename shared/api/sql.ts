@@ -224,15 +224,24 @@ export function pageSql(sources: Sources, uris: string[], minUs: bigint, maxUs: 
 export function exportSql(sources: Sources, f: QueryFilters, sort: SortOrder, format: 'csv' | 'ndjson', limit?: number): BuiltQuery {
   const b = new Binder();
   const { ctes, hasFeatures } = liveKeysCtes(b, sources, f);
-  if (limit !== undefined) ctes.push(`chosen AS (SELECT * FROM live l ORDER BY ${orderSql(sort, 'l')} LIMIT ${b.bind(limit)})`);
-  const chosen = limit !== undefined ? 'chosen' : 'live';
+  let chosen = 'live';
+  if (limit !== undefined) {
+    ctes.push(`chosen AS (SELECT * FROM live l ORDER BY ${orderSql(sort, 'l')} LIMIT ${b.bind(limit)})`);
+    chosen = 'chosen';
+  }
+  if (!hasFeatures) {
+    // Scores join the narrow key rows, not the wide post rows: far less to hash, nothing to spill.
+    ctes.push(`pfeat AS (${featuresCte(b, sources)})`);
+    ctes.push(`scored AS (SELECT k.*, ${FEATURE_OUT.map((x) => 'pf.' + x).join(', ')} FROM ${chosen} k LEFT JOIN pfeat pf ON pf.uri = k.uri)`);
+    chosen = 'scored';
+  }
   const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
-  const feats = hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'c.' + x).join(', ') : '';
+  const feats = ', ' + FEATURE_OUT.map((x) => 'c.' + x).join(', ');
   ctes.push(
     `page AS (SELECT ${cols.join(', ')}${feats} FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ` +
       `JOIN ${chosen} c ON c.fh = hash(p.filename) AND c.fr = p.file_row_number)`,
   );
-  const rows = decorate(b, sources, ctes, hasFeatures, false);
+  const rows = decorate(b, sources, ctes, true, false);
   const line = format === 'csv' ? csvLineSql('r') : jsonLineSql('r');
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
 }
