@@ -29,8 +29,9 @@ const USAGE = `usage: npm run validate -- --phase day|week [--volume real|spec] 
   --volume      real ≈ 30M events/day, spec ≈ 8.1M/day (default spec); week = 7 days
   --events N    override the number of events (the generated clock still spans the phase unless --gen-rate)
   --rate        replay speed to the daemon in events/s (default 8000; max = as fast as it reads)
-  --break       TEST ONLY: deliberately damage the run (delete-parquet: remove a likes batch file before
-                the checks) to show the validation catches it`;
+  --break       TEST ONLY: deliberately damage the run to show the validation catches it: delete-parquet
+                removes a likes batch file before the checks; skip-cursor restarts the killed daemon with its
+                cursor moved forward (a daemon that does not resume from its cursor)`;
 
 const PER_DAY = { real: 30_000_000, spec: 8_100_000 } as const;
 
@@ -71,7 +72,8 @@ function parse(argv: string[]) {
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name}: expected a number ≥ ${min}, got ${JSON.stringify(v)}`);
     return n;
   };
-  if (values.break !== undefined && values.break !== 'delete-parquet') throw new Error('--break: only delete-parquet');
+  if (values.break !== undefined && values.break !== 'delete-parquet' && values.break !== 'skip-cursor') throw new Error('--break: delete-parquet or skip-cursor');
+  if (values.break === 'skip-cursor' && values['skip-faults']) throw new Error('--break skip-cursor acts at the daemon restart fault: drop --skip-faults');
   const days = phase === 'day' ? 1 : 7;
   const events = Math.round(num('events', values.events, 1) ?? PER_DAY[volume] * days);
   const flushEvery = num('flush-every', values['flush-every'], 1)!;
@@ -94,7 +96,7 @@ function parse(argv: string[]) {
     out: values.out,
     seed: values.seed!,
     keep: values.keep!,
-    breakWith: values.break as 'delete-parquet' | undefined,
+    breakWith: values.break as 'delete-parquet' | 'skip-cursor' | undefined,
   };
 }
 
@@ -205,6 +207,12 @@ async function main(): Promise<number> {
       let f0 = Date.now();
       daemon!.proc.kill('SIGKILL');
       await daemon!.exited;
+      if (opts.breakWith === 'skip-cursor') {
+        // A daemon that does not resume where it stopped (e.g. from the live tail): 10% of the data skipped.
+        const c = Number(await redis.get(keys.cursor));
+        await redis.set(keys.cursor, String(c + Math.round((last - first) * 0.1)));
+        say('validate: --break skip-cursor: moved the saved cursor forward by 10% of the data before the restart');
+      }
       daemon = startDaemon();
       faults.push({ what: 'ingest daemon SIGKILL + restart', at_s: at(), progress: progress(), detail: `restarted after ${Date.now() - f0} ms; resumes from its saved cursor` });
       await reached(0.3);

@@ -53,6 +53,15 @@ t.test('a run that loses a Parquet file fails on completeness with exit code 1',
   t.match(readFileSync(path.join(out, 'report.md'), 'utf8'), /^\| completeness \| \*\*FAIL\*\* \|/m);
 });
 
+t.test('a daemon that does not resume from its cursor fails completeness and faults', async (t) => {
+  const out = t.testdir();
+  const r = await validate([...TINY, '--skip-load', '--break', 'skip-cursor', '--out', out]);
+  t.equal(r.code, 1, r.out);
+  const verdict = r.out.trim().split('\n').pop()!;
+  t.match(verdict, /^validate day\/spec: FAIL — completeness: [\d,]+ events missing, 0 unexpected \(drops 0, quarantined 0\) — first mismatch: posts 2026-07-01T00: \d+ distinct rows in Parquet, truth 871 \(-\d+\)/);
+  t.match(verdict, /\| faults: 4 faults injected; completeness BROKE/);
+});
+
 t.test('bad options are refused with a message', async (t) => {
   const r = await validate(['--phase', 'month']);
   t.equal(r.code, 1);
