@@ -200,11 +200,22 @@ async function main(): Promise<number> {
     const reached = (f: number) => until(() => progress() >= f, opts.drainTimeoutS * 1000, `ingest did not reach ${f * 100}%`, 250);
     const at = () => (Date.now() - ingestStart) / 1000;
 
-    // Faults, in order, at fixed points of the ingest.
+    // Faults, in order, at fixed points of the ingest. The flush crash comes first: it needs entries in the
+    // stream, which are sure to be there early in the ingest.
     const faultRun = (async () => {
       if (!opts.faults) return;
-      await reached(0.15);
+      await reached(0.1);
       let f0 = Date.now();
+      let crashed = false;
+      for (let i = 0; i < 40 && !crashed; i++) {
+        const c = startTsx('functions/flush/run-once.ts', [], { ...env, FLUSH_CRASH_AT: 'between_files' }, path.join(logDir, 'flush-crash.log'));
+        const r = await c.exited;
+        crashed = r.signal === 'SIGKILL';
+        if (!crashed) await sleep(500);
+      }
+      faults.push({ what: 'flush killed mid-write (FLUSH_CRASH_AT=between_files)', at_s: at(), progress: progress(), detail: crashed ? `SIGKILLed between two Parquet files after ${Date.now() - f0} ms of tries; its lock expires and the next cron run redoes the batch` : 'NOT INJECTED: no flush reached the crash point in 40 tries', failed: !crashed });
+      await reached(0.25);
+      f0 = Date.now();
       daemon!.proc.kill('SIGKILL');
       await daemon!.exited;
       if (opts.breakWith === 'skip-cursor') {
@@ -215,22 +226,12 @@ async function main(): Promise<number> {
       }
       daemon = startDaemon();
       faults.push({ what: 'ingest daemon SIGKILL + restart', at_s: at(), progress: progress(), detail: `restarted after ${Date.now() - f0} ms; resumes from its saved cursor` });
-      await reached(0.3);
+      await reached(0.4);
       replay!.dropConnections();
       faults.push({ what: 'replay server drops the connection', at_s: at(), progress: progress(), detail: 'server-side close of every client socket' });
-      await reached(0.45);
+      await reached(0.55);
       const ms = await redisSrv.restart();
       faults.push({ what: 'Redis restart (SIGTERM, append-only file)', at_s: at(), progress: progress(), detail: `down ${ms} ms; the daemon and the flush reconnect` });
-      await reached(0.6);
-      f0 = Date.now();
-      let crashed = false;
-      for (let i = 0; i < 60 && !crashed; i++) {
-        const c = startTsx('functions/flush/run-once.ts', [], { ...env, FLUSH_CRASH_AT: 'between_files' }, path.join(logDir, 'flush-crash.log'));
-        const r = await c.exited;
-        crashed = r.signal === 'SIGKILL';
-        if (!crashed) await sleep(500);
-      }
-      faults.push({ what: 'flush killed mid-write (FLUSH_CRASH_AT=between_files)', at_s: at(), progress: progress(), detail: crashed ? `SIGKILLed between two Parquet files after ${Date.now() - f0} ms of tries; its lock expires and the next cron run redoes the batch` : 'NOT INJECTED: no flush reached the crash point', failed: !crashed });
     })();
     const loadRun = (async () => {
       await faultRun;
