@@ -7,7 +7,7 @@
  * verdict and exits 0 (pass) or 1 (fail). Options: see USAGE.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ import { loadConfig } from '../../shared/config/index.js';
 import { redisKeys } from '../../shared/redis.js';
 import { checkCompactedCompleteness, checkFlushedCompleteness, checkMemory, percentile, type CheckResult } from './checks.js';
 import { batchFiles, countTables, quarantinedLines, storageFigures } from './parquet-count.js';
-import { freePort, PrivateRedis, ROOT, sleep, startTsx, until, type Child } from './processes.js';
+import { freePort, killAllChildren, PrivateRedis, ROOT, sleep, startTsx, until, type Child } from './processes.js';
 import { renderReport, type FaultRecord } from './report.js';
 import { runLoad, runQueryMix, takeSample, writeValidationStack, type LoadResult, type Sample } from './run-parts.js';
 
@@ -103,6 +103,8 @@ function parse(argv: string[]) {
 export type ValidateOptions = ReturnType<typeof parse>;
 
 const say = (s: string) => process.stdout.write(s + '\n');
+/** The temporary folder to remove if the run is interrupted. */
+let workDir: string | undefined;
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 
 async function main(): Promise<number> {
@@ -113,6 +115,7 @@ async function main(): Promise<number> {
   const logDir = path.join(outDir, 'logs');
   await mkdir(logDir, { recursive: true });
   const work = await mkdtemp(path.join(os.tmpdir(), 'bsky-validate-'));
+  if (!opts.keep) workDir = work;
   const timings: Record<string, number> = {};
   const mark = (k: string, since: number) => (timings[k] = (Date.now() - since) / 1000);
   say(`validate: phase ${opts.phase}, ${fmt(opts.events)} events (${opts.volume}), work dir ${work}, report ${outDir}`);
@@ -391,6 +394,17 @@ async function main(): Promise<number> {
       : `validate ${opts.phase}/${opts.volume}: FAIL — ${failed.map((c) => `${c.name}: ${c.summary}`).join(' | ')}; report ${path.relative(process.cwd(), report)}`,
   );
   return ok ? 0 : 1;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`validate: ${sig}: stopping the pipeline's processes\n`);
+    killAllChildren();
+    setTimeout(() => {
+      if (workDir) rmSync(workDir, { recursive: true, force: true });
+      process.exit(1);
+    }, 2000).unref();
+  });
 }
 
 main().then(

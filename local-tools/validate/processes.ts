@@ -42,10 +42,23 @@ export interface Child {
   stdout(): string;
 }
 
+const running = new Set<ChildProcess>();
+let stopping = false;
+
+/** SIGTERM to every child still running, and no new ones (the validator was interrupted: leave nothing behind). */
+export function killAllChildren(): void {
+  stopping = true;
+  for (const p of running) p.kill('SIGTERM');
+}
+
 /** Spawns a child with stderr appended to `logFile`; stdout is kept in memory (it is short for ours). */
 export function startChild(cmd: string, args: string[], env: NodeJS.ProcessEnv, logFile: string): Child {
+  if (stopping) throw new Error('validation interrupted');
   const log = createWriteStream(logFile, { flags: 'a' });
+  log.on('error', () => undefined);
   const proc = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  proc.on('exit', () => running.delete(proc));
   let out = '';
   proc.stdout!.on('data', (c: Buffer) => {
     out += c.toString('utf8');

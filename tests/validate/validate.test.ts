@@ -4,16 +4,24 @@
  * load), and a deliberately damaged run fails on the check that notices it.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(ROOT, 'local-tools/validate/main.ts');
 // 3,000 events over ~50 minutes of generated time (one hour partition), replayed at 300/s so the four
 // faults land while events are still flowing; flushes every 2 s.
 const TINY = ['--phase', 'day', '--events', '3000', '--gen-rate', '1', '--rate', '300', '--flush-every', '2', '--query-timeout-ms', '2000'];
+
+/** A fresh output folder, removed at teardown. */
+function outDir(t: Test): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bsky-validate-test-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 
 function validate(args: string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
@@ -27,7 +35,7 @@ function validate(args: string[]): Promise<{ code: number | null; out: string }>
 }
 
 t.test('a tiny day phase with faults and load passes every check and writes the report', async (t) => {
-  const out = t.testdir();
+  const out = outDir(t);
   const r = await validate([...TINY, '--load-seconds', '4', '--load-connections', '10', '--out', out]);
   t.equal(r.code, 0, r.out);
   const verdict = r.out.trim().split('\n').pop()!;
@@ -45,7 +53,7 @@ t.test('a tiny day phase with faults and load passes every check and writes the 
 });
 
 t.test('a run that loses a Parquet file fails on completeness with exit code 1', async (t) => {
-  const out = t.testdir();
+  const out = outDir(t);
   const r = await validate([...TINY, '--skip-faults', '--skip-load', '--rate', '3000', '--break', 'delete-parquet', '--out', out]);
   t.equal(r.code, 1, r.out);
   const verdict = r.out.trim().split('\n').pop()!;
@@ -54,7 +62,7 @@ t.test('a run that loses a Parquet file fails on completeness with exit code 1',
 });
 
 t.test('a daemon that does not resume from its cursor fails completeness and faults', async (t) => {
-  const out = t.testdir();
+  const out = outDir(t);
   const r = await validate([...TINY, '--skip-load', '--break', 'skip-cursor', '--out', out]);
   t.equal(r.code, 1, r.out);
   const verdict = r.out.trim().split('\n').pop()!;
