@@ -129,7 +129,12 @@ export class LineFile {
     await this.fh.write(chunk);
   }
 
+  private closed = false;
+
+  /** Flushes and closes the file (idempotent). */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     await this.flush();
     await this.fh.close();
   }

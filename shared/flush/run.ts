@@ -18,7 +18,7 @@ import { commitFile, fsyncDir, tempPathFor } from './durable.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { flushMetrics } from './metrics.js';
 import { writeQuarantine } from './quarantine.js';
-import { ackAndDelete, ensureGroup, nextBatch, type StreamBatch } from './stream.js';
+import { ackAndDelete, ensureGroup, nextBatch, type StreamBatch, type StreamEntry } from './stream.js';
 
 export interface FlushSummary {
   /** `locked`: another run holds the lock; nothing was done. */
@@ -93,23 +93,69 @@ async function fetchRawEntries(ctx: AppContext, ids: string[]): Promise<Map<stri
   return out;
 }
 
-/** Converts, writes and acknowledges one batch whose entries are in `lines` (closed). */
-async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: StreamBatch, lines: LineFile, summary: FlushSummary, msRead: number): Promise<void> {
+/**
+ * A batch's entries split into line files of at most `size` entries, one DuckDB pass each. Slices are
+ * cut by count from the batch's first entry, so a batch re-read after a crash (from its first
+ * unacknowledged slice on) is cut at the same places and yields the same file names.
+ */
+class Slices {
+  readonly files: LineFile[] = [];
+  constructor(private readonly size: number) {}
+
+  async add(entries: StreamEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; ) {
+      let cur = this.files[this.files.length - 1];
+      if (!cur || cur.ids.length >= this.size) {
+        await cur?.close();
+        cur = await LineFile.create(path.join(os.tmpdir(), `bsky-flush-${process.pid}-${randomUUID()}.lines`));
+        this.files.push(cur);
+      }
+      const take = Math.min(this.size - cur.ids.length, entries.length - i);
+      await cur.add(entries.slice(i, i + take));
+      i += take;
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const f of this.files) await f.close();
+  }
+
+  async remove(): Promise<void> {
+    for (const f of this.files) {
+      await f.close().catch(() => undefined);
+      await rm(f.path, { force: true });
+    }
+  }
+}
+
+/** Converts, writes and acknowledges one slice of a batch whose entries are in `lines` (closed). */
+async function flushBatch(
+  ctx: AppContext,
+  conn: DuckDBConnection,
+  batch: StreamBatch,
+  lines: LineFile,
+  orphanIds: readonly string[],
+  summary: FlushSummary,
+  msRead: number,
+): Promise<void> {
   const { cfg, redis, keys, log } = ctx;
   const m = flushMetrics();
   const entryIds = lines.ids;
-  const ids = [...entryIds, ...batch.orphanIds];
+  const ids = [...entryIds, ...orphanIds];
   if (entryIds.length === 0) {
     await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
     return;
   }
   const name = batchName(entryIds[0]!, entryIds[entryIds.length - 1]!);
   const t0 = Date.now();
+  const rssMb = () => Math.round(process.memoryUsage.rss() / 1048576);
+  const rss = { read: rssMb(), staged: 0, written: 0 };
   try {
     const fetchRaw = (wanted: string[]) => fetchRawEntries(ctx, wanted);
     const staged = await stageBatch(conn, lines, fetchRaw);
     await rm(lines.path, { force: true });
     const tStaged = Date.now();
+    rss.staged = rssMb();
     crashPoint(ctx, 'before_write');
 
     const parquetDir = cfg.storage.parquetDir;
@@ -136,6 +182,7 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
     for (const dir of dirs) await syncDirChain(dir, parquetDir);
     const qFile = await writeQuarantine(cfg.storage.quarantineDir, name, staged.quarantined);
     const tWritten = Date.now();
+    rss.written = rssMb();
     crashPoint(ctx, 'after_rename_before_ack');
 
     await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
@@ -162,7 +209,7 @@ async function flushBatch(ctx: AppContext, conn: DuckDBConnection, batch: Stream
       m.files.inc({ table: out.table });
     }
     log.info(
-      { batch: name, source: batch.source, events: entryIds.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates, ms },
+      { batch: name, source: batch.source, events: entryIds.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates, ms, rss_mb: rss },
       'batch flushed',
     );
   } finally {
@@ -201,10 +248,10 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
   try {
     await ensureGroup(redis, keys.stream, keys.flushGroup);
     const maxBatches = opts.maxBatches ?? cfg.pipeline.flushMaxBatches;
-    while (summary.batches < maxBatches && lock.held) {
+    for (let reads = 0; reads < maxBatches && lock.held; reads++) {
       const tRead = Date.now();
-      // The entries stream into DuckDB's input file as they are read; JS keeps only their IDs.
-      const lines = await LineFile.create(path.join(os.tmpdir(), `bsky-flush-${process.pid}-${randomUUID()}.lines`));
+      // The entries stream into DuckDB's input files as they are read; JS keeps only their IDs.
+      const slices = new Slices(cfg.pipeline.flushSliceSize);
       let batch: StreamBatch | undefined;
       try {
         batch = await nextBatch(
@@ -216,19 +263,18 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
             batchSize: cfg.pipeline.flushBatchSize,
             claimIdleMs: cfg.pipeline.flushClaimIdleMs,
           },
-          (entries) => lines.add(entries),
+          (entries) => slices.add(entries),
         );
-      } catch (err) {
-        await lines.close().catch(() => undefined);
-        await rm(lines.path, { force: true });
-        throw err;
+        await slices.close();
+        if (!batch) break;
+        const msRead = Date.now() - tRead;
+        if (slices.files.length === 0) await ackAndDelete(redis, keys.stream, keys.flushGroup, batch.orphanIds);
+        for (const [k, lines] of slices.files.entries()) {
+          await flushBatch(ctx, conn, batch, lines, k === 0 ? batch.orphanIds : [], summary, k === 0 ? msRead : 0);
+        }
+      } finally {
+        await slices.remove();
       }
-      await lines.close();
-      if (!batch) {
-        await rm(lines.path, { force: true });
-        break;
-      }
-      await flushBatch(ctx, conn, batch, lines, summary, Date.now() - tRead);
       if (batch.source === 'new' && batch.count < cfg.pipeline.flushBatchSize) break;
     }
     summary.stream_length = await redis.xlen(keys.stream);

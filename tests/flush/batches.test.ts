@@ -19,3 +19,15 @@ tap.test('a run converts up to FLUSH_MAX_BATCHES batches of FLUSH_BATCH_SIZE ent
   }
   t.equal(total, 10, 'every event once');
 });
+
+tap.test('a batch larger than FLUSH_SLICE_SIZE is converted slice by slice, each with its own files', async (t) => {
+  const env = await makeFlushEnv(t, { FLUSH_SLICE_SIZE: '50' });
+  await xaddLines(env.redis, env.ctx.keys.stream, fixtureLines('jetstream-real-152.jsonl'));
+  const s = await runFlush(env.ctx);
+  t.match(s, { batches: 4, events_read: 152, stream_length: 0, quarantined: 0 });
+  t.same(s.rows, { posts: 17, likes: 105, reposts: 15, follows: 6, blocks: 1, profiles: 0, records: 2, deletes: 4, identities: 1, accounts: 1 });
+  const names = new Set(s.files.map((f) => f.replace(/^.*-(\d{13}-\d+_\d{13}-\d+)\.parquet$/, '$1')));
+  t.equal(names.size, 4, 'one batch name per slice');
+  const likes = await readTable(env.duckdb, env.cfg.storage.parquetDir, 'likes', 'count(DISTINCT uri) AS n, count(*) AS m');
+  t.same(likes, [{ n: '105', m: '105' }]);
+});

@@ -59,3 +59,27 @@ for (const point of ['before_write', 'between_files', 'after_rename_before_ack']
     t.equal(await env.redis.xlen(stream), 0);
   });
 }
+
+tap.test('SIGKILL after the first slice\'s files are renamed, then a re-run: same slices, same names', async (t) => {
+  const env = await makeFlushEnv(t, { FLUSH_CONSUMER: 'crashy', FLUSH_LOCK_TTL_MS: '1000', FLUSH_SLICE_SIZE: '60' });
+  const { stream, flushGroup } = env.ctx.keys;
+  await xaddLines(env.redis, stream, fixtureLines('jetstream-real-152.jsonl'));
+  const crashed = await runChild({ ...env.env, FLUSH_CRASH_AT: 'after_rename_before_ack' });
+  t.equal(crashed.signal, 'SIGKILL');
+  const parquetDir = env.cfg.storage.parquetDir;
+  const left = (await listFiles(parquetDir)).filter((f) => f.endsWith('.parquet'));
+  t.ok(left.length > 0, 'the first slice\'s files are in place');
+  const s = await waitFor('the lock to expire', async () => {
+    const r = await runFlush(env.ctx);
+    return r.status === 'ok' ? r : undefined;
+  }, 10_000, 100);
+  t.match(s, { batches: 3, events_read: 152 });
+  t.same(s.rows, EXPECTED);
+  for (const f of left) t.ok(s.files.includes(f), `${f} rewritten under the same name`);
+  t.equal((await listFiles(parquetDir)).length, s.files.length, 'no other files');
+  for (const [table, n] of Object.entries(EXPECTED)) {
+    const rows = await readTable(env.duckdb, parquetDir, table, 'count(*) AS n');
+    t.equal(Number(rows[0]?.n ?? 0), n, `${table}: ${n} rows`);
+  }
+  t.equal(await pendingCount(env.redis, stream, flushGroup), 0);
+});

@@ -9,6 +9,7 @@ export type FlushCrashPoint = (typeof FLUSH_CRASH_POINTS)[number];
 export function readPipeline(r: EnvReader) {
   return {
     flushBatchSize: r.int('FLUSH_BATCH_SIZE', { default: '500000', min: 1, doc: 'Most stream entries one flush batch converts (a run does up to FLUSH_MAX_BATCHES batches).' }),
+    flushSliceSize: r.int('FLUSH_SLICE_SIZE', { default: '250000', min: 1, doc: 'Most entries converted in one DuckDB pass (bounds the flush memory); a larger batch is converted slice by slice, each with its own files, acknowledged once they are durable.' }),
     flushMaxBatches: r.int('FLUSH_MAX_BATCHES', { default: '20', min: 1, doc: 'Most batches one flush run converts before it returns (the next cron run continues).' }),
     flushConsumer: r.str('FLUSH_CONSUMER', { default: '', doc: 'Consumer name of this flush in the stream group (default: the host name, i.e. the pod).' }) || os.hostname(),
     flushCrashAt: r.oneOf('FLUSH_CRASH_AT', FLUSH_CRASH_POINTS, { default: 'none', doc: 'TEST ONLY: the flush SIGKILLs itself at this point (crash-safety tests).' }),
