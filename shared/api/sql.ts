@@ -110,11 +110,11 @@ function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined):
  * f_* score columns when feature filters are present. Only key columns are carried: deduplication is a
  * hash aggregate over them, not a sort of whole rows.
  */
-export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters): { ctes: string[]; hasFeatures: boolean } {
+export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withRowIds = true): { ctes: string[]; hasFeatures: boolean } {
   const where = postConditions(b, f, undefined);
   const ctes = [
-    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, hash(p.filename) AS fh, p.file_row_number AS fr FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
-    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at, arg_max({'fh': fh, 'fr': fr}, indexed_at) AS pick FROM cand GROUP BY uri)`,
+    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at${withRowIds ? ', hash(p.filename) AS fh, p.file_row_number AS fr' : ''} FROM ${tableSql(b, TABLES.posts, sources.posts, withRowIds)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at${withRowIds ? `, arg_max({'fh': fh, 'fr': fr}, indexed_at) AS pick` : ''} FROM cand GROUP BY uri)`,
     `del AS (SELECT uri, max(indexed_at) AS deleted_at FROM ${tableSql(b, TABLES.deletes, sources.deletes)} WHERE collection = ${b.bind(COLLECTIONS.post)} GROUP BY uri)`,
   ];
   const hasFeatures = f.features.length > 0;
@@ -128,7 +128,7 @@ export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters): { ct
     featJoin = `JOIN feat f ON f.uri = k.uri AND ${conds.join(' AND ')} `;
   }
   ctes.push(
-    `live AS (SELECT k.uri, k.sort_at, k.indexed_at, k.pick.fh AS fh, k.pick.fr AS fr${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} ` +
+    `live AS (SELECT k.uri, k.sort_at, k.indexed_at${withRowIds ? ', k.pick.fh AS fh, k.pick.fr AS fr' : ''}${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} ` +
       `FROM keys k ${featJoin}LEFT JOIN del d ON d.uri = k.uri WHERE d.deleted_at IS NULL OR d.deleted_at < k.indexed_at)`,
   );
   return { ctes, hasFeatures };
@@ -252,7 +252,7 @@ export function exportSql(sources: Sources, f: QueryFilters, sort: SortOrder, fo
  */
 export function countsSql(sources: Sources, f: QueryFilters, granularity: 'hour' | 'day', feature?: string): BuiltQuery {
   const b = new Binder();
-  const { ctes, hasFeatures } = liveKeysCtes(b, sources, f);
+  const { ctes, hasFeatures } = liveKeysCtes(b, sources, f, false);
   const width = granularity === 'hour' ? 3_600_000_000n : 86_400_000_000n;
   const w = b.bind(width);
   let select = `(epoch_us(m.sort_at) // ${w}) * ${w} AS bucket_us, count(*) AS n`;
