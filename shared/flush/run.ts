@@ -18,7 +18,7 @@ import { commitFile, fsyncDir, tempPathFor } from './durable.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { flushMetrics } from './metrics.js';
 import { writeQuarantine } from './quarantine.js';
-import { ackAndDelete, ensureGroup, nextBatch, type StreamBatch, type StreamEntry } from './stream.js';
+import { ackAndDelete, ensureGroup, nextBatch, type BatchSource, type StreamBatch, type StreamEntry } from './stream.js';
 
 export interface FlushSummary {
   /** `locked`: another run holds the lock; nothing was done. */
@@ -96,31 +96,58 @@ async function fetchRawEntries(ctx: AppContext, ids: string[]): Promise<Map<stri
 /**
  * A batch's entries split into line files of at most `size` entries, one DuckDB pass each. Slices are
  * cut by count from the batch's first entry, so a batch re-read after a crash (from its first
- * unacknowledged slice on) is cut at the same places and yields the same file names.
+ * unacknowledged slice on) is cut at the same places and yields the same file names. A full slice is
+ * handed to `onFull` at once: it is converted by DuckDB (its own threads) while this process goes on
+ * reading the next slice from Redis. Slices are converted one after the other, in order.
  */
 class Slices {
   readonly files: LineFile[] = [];
-  constructor(private readonly size: number) {}
+  private chain: Promise<void> = Promise.resolve();
+  private failed: unknown;
 
-  async add(entries: StreamEntry[]): Promise<void> {
+  constructor(
+    private readonly size: number,
+    private readonly onFull: (lines: LineFile, index: number, source: BatchSource) => Promise<void>,
+  ) {}
+
+  async add(entries: StreamEntry[], source: BatchSource): Promise<void> {
+    if (this.failed !== undefined) throw this.failed;
     for (let i = 0; i < entries.length; ) {
       let cur = this.files[this.files.length - 1];
       if (!cur || cur.ids.length >= this.size) {
-        await cur?.close();
         cur = await LineFile.create(path.join(os.tmpdir(), `bsky-flush-${process.pid}-${randomUUID()}.lines`));
         this.files.push(cur);
       }
       const take = Math.min(this.size - cur.ids.length, entries.length - i);
       await cur.add(entries.slice(i, i + take));
       i += take;
+      if (cur.ids.length >= this.size) this.schedule(cur, this.files.length - 1, source);
     }
   }
 
-  async close(): Promise<void> {
-    for (const f of this.files) await f.close();
+  private schedule(lines: LineFile, index: number, source: BatchSource): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failed !== undefined) return;
+      try {
+        await lines.close();
+        await this.onFull(lines, index, source);
+      } catch (err) {
+        this.failed = err;
+      }
+    });
   }
 
+  /** Converts the last, partial slice and waits for every slice; rethrows the first failure. */
+  async finish(source: BatchSource | undefined): Promise<void> {
+    const last = this.files[this.files.length - 1];
+    if (last && source && last.ids.length < this.size) this.schedule(last, this.files.length - 1, source);
+    await this.chain;
+    if (this.failed !== undefined) throw this.failed;
+  }
+
+  /** Waits for scheduled work (ignoring its outcome) and deletes every line file. */
   async remove(): Promise<void> {
+    await this.chain;
     for (const f of this.files) {
       await f.close().catch(() => undefined);
       await rm(f.path, { force: true });
@@ -132,7 +159,7 @@ class Slices {
 async function flushBatch(
   ctx: AppContext,
   conn: DuckDBConnection,
-  batch: StreamBatch,
+  batch: { source: BatchSource },
   lines: LineFile,
   orphanIds: readonly string[],
   summary: FlushSummary,
@@ -251,7 +278,11 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
     for (let reads = 0; reads < maxBatches && lock.held; reads++) {
       const tRead = Date.now();
       // The entries stream into DuckDB's input files as they are read; JS keeps only their IDs.
-      const slices = new Slices(cfg.pipeline.flushSliceSize);
+      let msRead = 0;
+      const slices = new Slices(cfg.pipeline.flushSliceSize, (lines, k, source) => {
+        if (k === 0) msRead = Date.now() - tRead;
+        return flushBatch(ctx, conn, { source }, lines, [], summary, k === 0 ? msRead : 0);
+      });
       let batch: StreamBatch | undefined;
       try {
         batch = await nextBatch(
@@ -263,15 +294,12 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
             batchSize: cfg.pipeline.flushBatchSize,
             claimIdleMs: cfg.pipeline.flushClaimIdleMs,
           },
-          (entries) => slices.add(entries),
+          (entries, source) => slices.add(entries, source),
         );
-        await slices.close();
+        await slices.finish(batch?.source);
         if (!batch) break;
-        const msRead = Date.now() - tRead;
-        if (slices.files.length === 0) await ackAndDelete(redis, keys.stream, keys.flushGroup, batch.orphanIds);
-        for (const [k, lines] of slices.files.entries()) {
-          await flushBatch(ctx, conn, batch, lines, k === 0 ? batch.orphanIds : [], summary, k === 0 ? msRead : 0);
-        }
+        // Pending entries already deleted from the stream: nothing to write, only to acknowledge.
+        await ackAndDelete(redis, keys.stream, keys.flushGroup, batch.orphanIds);
       } finally {
         await slices.remove();
       }

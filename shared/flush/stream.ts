@@ -23,7 +23,7 @@ export interface StreamBatch {
 }
 
 /** Receives a batch's entries chunk by chunk, in stream order (the flush writes them to its line file). */
-export type EntrySink = (entries: StreamEntry[]) => Promise<void>;
+export type EntrySink = (entries: StreamEntry[], source: BatchSource) => Promise<void>;
 
 /** Most entries requested per Redis round trip (keeps replies and memory spikes bounded). */
 const CHUNK = 20_000;
@@ -133,7 +133,7 @@ async function readNew(redis: Redis, stream: string, group: string, consumer: st
 async function deliver(batch: StreamBatch, entries: StreamEntry[], sink: EntrySink): Promise<void> {
   if (entries.length === 0) return;
   batch.count += entries.length;
-  await sink(entries);
+  await sink(entries, batch.source);
 }
 
 export interface ReadOptions {
