@@ -5,7 +5,7 @@
  * pending; the next run re-reads the same entries and rewrites the same file names.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -62,6 +62,29 @@ function emptySummary(): FlushSummary {
 /** Test-only crash points (FLUSH_CRASH_AT): the process dies as a real crash would, without cleanup. */
 function crashPoint(ctx: AppContext, point: FlushCrashPoint): void {
   if (ctx.cfg.pipeline.flushCrashAt === point) process.kill(process.pid, 'SIGKILL');
+}
+
+const LINE_FILE = /^bsky-flush-(\d+)-[0-9a-f-]+\.lines$/;
+
+/** Deletes line files left in the temp folder by flush processes that died (SIGKILL, OOM). */
+async function sweepDeadLineFiles(log: AppContext['log']): Promise<void> {
+  const dir = os.tmpdir();
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = Number(LINE_FILE.exec(name)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    await rm(path.join(dir, name), { force: true }).catch(() => undefined);
+    log.info({ file: name }, 'removed a line file left by a dead flush');
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** fsyncs `dir` and its parents up to `root`, so freshly created partition folders survive a crash. */
@@ -274,6 +297,7 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
   const conn = await ctx.duckdb.connect();
   try {
     await ensureGroup(redis, keys.stream, keys.flushGroup);
+    await sweepDeadLineFiles(log);
     const maxBatches = opts.maxBatches ?? cfg.pipeline.flushMaxBatches;
     for (let reads = 0; reads < maxBatches && lock.held; reads++) {
       const tRead = Date.now();

@@ -1,4 +1,9 @@
 /** Several batches per run: FLUSH_BATCH_SIZE and FLUSH_MAX_BATCHES bound a run; the next run continues. */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import tap from 'tap';
 import { runFlush } from '../../shared/flush/index.js';
 import { fixtureLines, listFiles, makeFlushEnv, readTable, xaddLines } from './helpers.js';
@@ -30,4 +35,17 @@ tap.test('a batch larger than FLUSH_SLICE_SIZE is converted slice by slice, each
   t.equal(names.size, 4, 'one batch name per slice');
   const likes = await readTable(env.duckdb, env.cfg.storage.parquetDir, 'likes', 'count(DISTINCT uri) AS n, count(*) AS m');
   t.same(likes, [{ n: '105', m: '105' }]);
+});
+
+tap.test('line files left by a dead flush process are swept at the next run', async (t) => {
+  const env = await makeFlushEnv(t);
+  const child = spawnSync(process.execPath, ['-e', '']);
+  const stale = path.join(os.tmpdir(), `bsky-flush-${child.pid}-0a1b2c3d-0000-4000-8000-000000000000.lines`);
+  const mine = path.join(os.tmpdir(), `bsky-flush-${process.pid}-0a1b2c3d-0000-4000-8000-000000000001.lines`);
+  await writeFile(stale, 'x');
+  await writeFile(mine, 'x');
+  t.teardown(() => rm(mine, { force: true }));
+  await runFlush(env.ctx);
+  t.equal(existsSync(stale), false, 'dead process: removed');
+  t.equal(existsSync(mine), true, 'live process: kept');
 });

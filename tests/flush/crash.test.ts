@@ -15,7 +15,8 @@ const EXPECTED = { posts: 17, likes: 105, reposts: 15, follows: 6, blocks: 1, pr
 function runChild(env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'functions/flush/run-once.ts')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // Line files of the killed child land in the test's own folder (removed at teardown).
+    env: { PATH: process.env.PATH ?? '', TMPDIR: env.DATA_DIR ?? '', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
