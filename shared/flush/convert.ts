@@ -1,6 +1,6 @@
 /**
  * Converts one batch of raw Jetstream lines with DuckDB, in bulk: the lines go to a temporary file that
- * DuckDB reads in one scan, the envelope is parsed once (json_transform) and checked in SQL, bad rows
+ * DuckDB reads in one scan, each line is parsed once (json_transform) and checked in SQL, bad rows
  * get a quarantine reason, replays inside the batch are dropped; each table's projection
  * (shared/tables) then runs inside the COPY that writes one hour of it.
  */
@@ -152,11 +152,12 @@ WITH src AS (
     delim = '${SEP}', quote = '', escape = '', header = false, auto_detect = false,
     max_line_size = ${MAX_LINE_BYTES + 64}, buffer_size = ${CSV_BUFFER_BYTES + 128})
 ), parsed AS (
-  SELECT ord, id, line, coalesce(json_valid(line), false) AS ok,
-    CASE WHEN coalesce(json_valid(line), false) THEN json_transform(line, ${sqlString(ENVELOPE)}) END AS s
+  -- One parse per line: try() gives NULL for what json_transform cannot read (invalid JSON, a JSON
+  -- null); only those few rows are looked at again (json_valid) to tell the reason apart.
+  SELECT ord, id, line, try(json_transform(line, ${sqlString(ENVELOPE)})) AS s
   FROM src
 ), typed AS (
-  SELECT ord, id, line, ok, s,
+  SELECT ord, id, line, s,
     s.did AS did,
     json_type(s.time_us) AS time_type,
     ${timeUs} AS time_us,
@@ -172,8 +173,9 @@ WITH src AS (
   FROM parsed
 ), classified AS (
   SELECT *, CASE
-    WHEN NOT ok THEN 'invalid_json'
+    WHEN s IS NULL AND NOT coalesce(json_valid(line), false) THEN 'invalid_json'
     WHEN NOT starts_with(ltrim(line, ' ' || chr(9)), '{') THEN 'not_an_object'
+    WHEN s IS NULL THEN 'invalid_json'
     WHEN did IS NULL OR NOT starts_with(did, 'did:') THEN 'bad_did'
     WHEN time_type IS DISTINCT FROM 'UBIGINT' AND time_type IS DISTINCT FROM 'BIGINT' OR time_us IS NULL THEN 'bad_time_us'
     WHEN time_us < ${TIME_US_RANGE.min} OR time_us >= ${TIME_US_RANGE.max} THEN 'time_us_out_of_range'

@@ -130,8 +130,16 @@ class Slices {
 
   constructor(
     private readonly size: number,
-    private readonly onFull: (lines: LineFile, index: number, source: BatchSource) => Promise<void>,
+    private readonly onFull: (lines: LineFile, index: number, source: BatchSource) => Promise<Ack>,
   ) {}
+
+  /**
+   * Acknowledgements, one after the other in slice order. A slice's ack starts once its files are
+   * durable and the previous slice's ack is done; the next slice's conversion does not wait for it
+   * (the ack is Redis work, the conversion DuckDB work). A crash leaves every slice from the first
+   * unacknowledged one pending, as before: re-read, cut at the same places, same names.
+   */
+  private acks: Promise<void> = Promise.resolve();
 
   async add(entries: StreamEntry[], source: BatchSource): Promise<void> {
     if (this.failed !== undefined) throw this.failed;
@@ -153,7 +161,15 @@ class Slices {
       if (this.failed !== undefined) return;
       try {
         await lines.close();
-        await this.onFull(lines, index, source);
+        const ack = await this.onFull(lines, index, source);
+        this.acks = this.acks.then(async () => {
+          if (this.failed !== undefined) return;
+          try {
+            await ack();
+          } catch (err) {
+            this.failed = err;
+          }
+        });
       } catch (err) {
         this.failed = err;
       }
@@ -165,12 +181,14 @@ class Slices {
     const last = this.files[this.files.length - 1];
     if (last && source && last.ids.length < this.size) this.schedule(last, this.files.length - 1, source);
     await this.chain;
+    await this.acks;
     if (this.failed !== undefined) throw this.failed;
   }
 
   /** Waits for scheduled work (ignoring its outcome) and deletes every line file. */
   async remove(): Promise<void> {
     await this.chain;
+    await this.acks;
     for (const f of this.files) {
       await f.close().catch(() => undefined);
       await rm(f.path, { force: true });
@@ -178,7 +196,13 @@ class Slices {
   }
 }
 
-/** Converts, writes and acknowledges one slice of a batch whose entries are in `lines` (closed). */
+/** Acknowledges a slice whose files are durable, then counts it in the summary. */
+type Ack = () => Promise<void>;
+
+/**
+ * Converts and writes one slice of a batch whose entries are in `lines` (closed); returns the ack to
+ * run once every earlier slice is acknowledged (never before this slice's files are durable).
+ */
 async function flushBatch(
   ctx: AppContext,
   conn: DuckDBConnection,
@@ -187,15 +211,12 @@ async function flushBatch(
   orphanIds: readonly string[],
   summary: FlushSummary,
   msRead: number,
-): Promise<void> {
+): Promise<Ack> {
   const { cfg, redis, keys, log } = ctx;
   const m = flushMetrics();
   const entryIds = lines.ids;
   const ids = [...entryIds, ...orphanIds];
-  if (entryIds.length === 0) {
-    await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
-    return;
-  }
+  if (entryIds.length === 0) return () => ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
   const name = batchName(entryIds[0]!, entryIds[entryIds.length - 1]!);
   const t0 = Date.now();
   const rssMb = () => Math.round(process.memoryUsage.rss() / 1048576);
@@ -235,33 +256,36 @@ async function flushBatch(
     rss.written = rssMb();
     crashPoint(ctx, 'after_rename_before_ack');
 
-    await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
-    const ms = { read: msRead, convert: tStaged - t0, ...staged.ms, write: tWritten - tStaged, ack: Date.now() - tWritten };
+    return async () => {
+      const tAck = Date.now();
+      await ackAndDelete(redis, keys.stream, keys.flushGroup, ids);
+      const ms = { read: msRead, convert: tStaged - t0, ...staged.ms, write: tWritten - tStaged, ack: Date.now() - tAck };
 
-    summary.batches++;
-    summary.events_read += entryIds.length;
-    if (batch.source === 'claimed') summary.claimed += entryIds.length;
-    summary.files_written += written;
-    summary.duplicates_dropped += staged.duplicates;
-    summary.quarantined += staged.quarantined.length;
-    if (qFile) summary.quarantine_files.push(qFile);
-    m.batches.inc({ source: batch.source });
-    m.eventsRead.inc(entryIds.length);
-    if (batch.source === 'claimed') m.claimed.inc(entryIds.length);
-    m.duplicates.inc(staged.duplicates);
-    for (const q of staged.quarantined) {
-      summary.quarantined_by_reason[q.reason] = (summary.quarantined_by_reason[q.reason] ?? 0) + 1;
-      m.quarantined.inc({ reason: q.reason });
-    }
-    for (const out of staged.outputs) {
-      summary.rows[out.table] = (summary.rows[out.table] ?? 0) + out.rows;
-      m.rows.inc({ table: out.table }, out.rows);
-      m.files.inc({ table: out.table });
-    }
-    log.info(
-      { batch: name, source: batch.source, events: entryIds.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates, ms, rss_mb: rss },
-      'batch flushed',
-    );
+      summary.batches++;
+      summary.events_read += entryIds.length;
+      if (batch.source === 'claimed') summary.claimed += entryIds.length;
+      summary.files_written += written;
+      summary.duplicates_dropped += staged.duplicates;
+      summary.quarantined += staged.quarantined.length;
+      if (qFile) summary.quarantine_files.push(qFile);
+      m.batches.inc({ source: batch.source });
+      m.eventsRead.inc(entryIds.length);
+      if (batch.source === 'claimed') m.claimed.inc(entryIds.length);
+      m.duplicates.inc(staged.duplicates);
+      for (const q of staged.quarantined) {
+        summary.quarantined_by_reason[q.reason] = (summary.quarantined_by_reason[q.reason] ?? 0) + 1;
+        m.quarantined.inc({ reason: q.reason });
+      }
+      for (const out of staged.outputs) {
+        summary.rows[out.table] = (summary.rows[out.table] ?? 0) + out.rows;
+        m.rows.inc({ table: out.table }, out.rows);
+        m.files.inc({ table: out.table });
+      }
+      log.info(
+        { batch: name, source: batch.source, events: entryIds.length, files: written, quarantined: staged.quarantined.length, duplicates: staged.duplicates, ms, rss_mb: rss },
+        'batch flushed',
+      );
+    };
   } finally {
     await rm(lines.path, { force: true });
     await dropStaged(conn).catch(() => undefined);
