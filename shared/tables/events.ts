@@ -1,3 +1,5 @@
+import { COLLECTIONS as NSID } from '../jetstream/collections.js';
+
 /**
  * The `events` relation every firehose table's projection reads: one row per valid Jetstream event,
  * with the envelope already checked and typed by the flush (shared/flush). Column expressions in the
@@ -19,14 +21,14 @@ export const EVENT_COLUMNS = [
   { name: 'indexed_at', type: 'TIMESTAMPTZ', description: 'time_us as a UTC timestamp.' },
 ] as const;
 
-/** Collections with their own table; every other collection goes to `records`. */
+/** Collections with their own table; every other collection goes to `records` (NSIDs from the event model). */
 export const COLLECTIONS = {
-  post: 'app.bsky.feed.post',
-  like: 'app.bsky.feed.like',
-  repost: 'app.bsky.feed.repost',
-  follow: 'app.bsky.graph.follow',
-  block: 'app.bsky.graph.block',
-  profile: 'app.bsky.actor.profile',
+  post: NSID.post,
+  like: NSID.like,
+  repost: NSID.repost,
+  follow: NSID.follow,
+  block: NSID.block,
+  profile: NSID.profile,
 } as const;
 
 /** Oldest and newest `created_at` we keep; outside it (year 0, year 20260, …) the column is NULL. */
