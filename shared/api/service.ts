@@ -126,10 +126,14 @@ export function createQueryApi(deps: QueryApiDeps) {
             if (k.t < min) min = k.t;
             if (k.t > max) max = k.t;
           }
-          // A post with sort_at t lives in the hour of its indexed_at >= t: older hours cannot hold it.
-          const fromHourMs = Number(floorMicros(min, HOUR_US) / 1000n);
-          const files = prepared.sources.posts.filter((f) => (hourOfFile(f) ?? Infinity) >= fromHourMs);
-          const q = pageSql({ ...prepared.sources, posts: files }, keys.map((k) => k.uri), min, max, p.sort);
+          // The chosen versions live in the hours of their indexed_at: only those files are read again
+          // (a rare word's page spread over the day no longer re-reads every hour).
+          const hours = new Set(keys.map((k) => Number(floorMicros(k.ia, HOUR_US) / 1000n)));
+          const files = prepared.sources.posts.filter((f) => {
+            const h = hourOfFile(f);
+            return h === undefined || hours.has(h);
+          });
+          const q = pageSql({ ...prepared.sources, posts: files }, keys, min, max, p.sort);
           lines = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
         }
       }

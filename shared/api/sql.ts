@@ -201,16 +201,23 @@ export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan
 }
 
 /**
- * search, phase 2: the full rows of the posts whose keys phase 1 found, as JSON lines in page order.
- * The sort_at range lets DuckDB skip row groups (files are sorted by sort_at) before matching uris.
+ * search, phase 2: the full rows of the post versions phase 1 chose — the (uri, indexed_at) pairs of
+ * `keys`, the same version phase 1 checked against the filters and deletes (as an export reads the
+ * physical row its key phase picked) — as JSON lines in page order. The caller passes only the files of
+ * the hours of those indexed_at values; the sort_at range lets DuckDB skip row groups (files are sorted
+ * by sort_at) before matching uris.
  */
-export function pageSql(sources: Sources, uris: string[], minUs: bigint, maxUs: bigint, sort: SortOrder): BuiltQuery {
+export function pageSql(sources: Sources, keys: readonly { uri: string; ia: bigint }[], minUs: bigint, maxUs: bigint, sort: SortOrder): BuiltQuery {
   const b = new Binder();
   const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
+  const uris = b.bind(listValue(keys.map((k) => k.uri)));
+  const ias = b.bind(listValue(keys.map((k) => timestampTZValue(k.ia))));
   const ctes = [
+    `want AS (SELECT unnest(${uris}::VARCHAR[]) AS uri, unnest(${ias}::TIMESTAMPTZ[]) AS indexed_at)`,
     `page AS MATERIALIZED (SELECT ${cols.join(', ')} FROM ${tableSql(b, TABLES.posts, sources.posts)} p ` +
-      `WHERE p.sort_at >= ${b.bind(timestampTZValue(minUs))} AND p.sort_at <= ${b.bind(timestampTZValue(maxUs))} AND list_contains(${b.bind(listValue(uris))}::VARCHAR[], p.uri) ` +
-      `QUALIFY row_number() OVER (PARTITION BY p.uri ORDER BY p.indexed_at DESC, p.cid DESC) = 1)`,
+      `SEMI JOIN want w ON w.uri = p.uri AND w.indexed_at = p.indexed_at ` +
+      `WHERE p.sort_at >= ${b.bind(timestampTZValue(minUs))} AND p.sort_at <= ${b.bind(timestampTZValue(maxUs))} AND list_contains(${uris}::VARCHAR[], p.uri) ` +
+      `QUALIFY row_number() OVER (PARTITION BY p.uri ORDER BY p.cid DESC) = 1)`,
   ];
   const rows = decorate(b, sources, ctes, false, true);
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${jsonLineSql('r')} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
