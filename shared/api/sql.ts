@@ -260,8 +260,9 @@ export function exportSql(sources: Sources, f: QueryFilters, sort: SortOrder, fo
 export function countsSql(sources: Sources, f: QueryFilters, granularity: 'hour' | 'day', feature?: string): BuiltQuery {
   const b = new Binder();
   const { ctes, hasFeatures } = liveKeysCtes(b, sources, f, false);
-  const width = granularity === 'hour' ? 3_600_000_000n : 86_400_000_000n;
-  const w = b.bind(width);
+  // Our own constant, spliced as a BIGINT literal: a bound JS bigint arrives as HUGEINT, whose division
+  // measured ~20x slower than BIGINT's (2.9 s vs 0.16 s over 2.3M rows).
+  const w = `${granularity === 'hour' ? 3_600_000_000 : 86_400_000_000}::BIGINT`;
   let select = `(epoch_us(m.sort_at) // ${w}) * ${w} AS bucket_us, count(*) AS n`;
   let from = 'live m';
   if (feature !== undefined) {
