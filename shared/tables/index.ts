@@ -60,12 +60,31 @@ export const FEATURE_COLUMNS: readonly ColumnDef[] = postFeatures.columns.filter
  */
 export function projectionSql(table: TableDef, from = 'events', extra: string[] = []): string {
   if (table.source !== 'firehose' || !table.where) throw new Error(`table ${table.name} is not projected from events`);
+  // Every `record->>'<path>'` of the table's columns is read from one multi-path json_extract_string
+  // (the same function as ->>, so the same values), which parses the record once per row instead of
+  // once per path occurrence.
+  const paths: string[] = [];
+  const slot = (path: string) => {
+    let i = paths.indexOf(path);
+    if (i < 0) i = paths.push(path) - 1;
+    return `${RECORD_FIELDS}[${i + 1}]`;
+  };
   const cols = table.columns.map((c) => {
     if (!c.sql) throw new Error(`column ${table.name}.${c.name} has no projection`);
-    return `CAST(${c.sql} AS ${c.type}) AS ${sqlIdent(c.name)}`;
+    const sql = c.sql.replace(RECORD_PATH, (_m, path: string) => slot(path));
+    return `CAST(${sql} AS ${c.type}) AS ${sqlIdent(c.name)}`;
   });
-  return `SELECT ${[...cols, ...extra].join(', ')} FROM ${from} WHERE ${table.where}`;
+  if (paths.length === 0) return `SELECT ${[...cols, ...extra].join(', ')} FROM ${from} WHERE ${table.where}`;
+  const list = paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
+  return (
+    `SELECT ${[...cols, ...extra].join(', ')} FROM ` +
+    `(SELECT *, json_extract_string(record, [${list}]) AS ${RECORD_FIELDS} FROM ${from} WHERE ${table.where})`
+  );
 }
+
+/** `record->>'<path>'` in a column's SQL (paths never hold a single quote). */
+const RECORD_PATH = /\brecord->>'([^']*)'/g;
+const RECORD_FIELDS = '__record_fields';
 
 /** `CREATE TABLE name (col TYPE, …)`: an empty table with the table's exact schema. */
 export function createTableSql(table: TableDef, name: string = table.name, opts: { temp?: boolean } = {}): string {
