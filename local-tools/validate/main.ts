@@ -18,7 +18,7 @@ import type { Truth } from '../generator/truth.js';
 import { loadConfig } from '../../shared/config/index.js';
 import { redisKeys } from '../../shared/redis.js';
 import { checkCompactedCompleteness, checkFlushedCompleteness, checkMemory, percentile, type CheckResult } from './checks.js';
-import { batchFiles, countTables, quarantinedLines, storageFigures } from './parquet-count.js';
+import { batchFiles, countTables, quarantineFigures, storageFigures } from './parquet-count.js';
 import { freePort, killAllChildren, PrivateRedis, ROOT, sleep, startTsx, until, type Child } from './processes.js';
 import { renderReport, type FaultRecord } from './report.js';
 import { runLoad, runQueryMix, takeSample, writeValidationStack, type LoadResult, type Sample } from './run-parts.js';
@@ -275,7 +275,8 @@ async function main(): Promise<number> {
 
     const drops = Object.values(await redis.hgetall(keys.drops)).reduce((n, v) => n + Number(v), 0);
     const gaps = await redis.zcard(keys.gaps);
-    const quarantined = await quarantinedLines(cfg.storage.quarantineDir);
+    const qf = await quarantineFigures(cfg.storage.quarantineDir);
+    const quarantined = qf.lines;
 
     if (opts.breakWith === 'delete-parquet') {
       const files = await batchFiles(cfg.storage.parquetDir, 'likes');
@@ -311,7 +312,7 @@ async function main(): Promise<number> {
     }
     mark('compact_s', g);
     const compacted = await countTables(cfg.storage.parquetDir);
-    checks.push(checkCompactedCompleteness(truth, compacted));
+    checks.push(checkCompactedCompleteness(truth, compacted, qf.byTable));
     const storage = await storageFigures(compacted);
     const ratio = storage.total / rawBytes;
     // The tables keep each record's JSON for fidelity, so the expectation is under a third of the raw JSON.
@@ -366,7 +367,7 @@ async function main(): Promise<number> {
       { name: 'Redis used_memory', values: samples.map((s) => s.redisUsedMb) },
     ];
     checks.splice(2, 0, checkMemory(memSeries));
-    extra = { compactSummary, flushed, compacted, storage, flushedBytes, queries, load, drops, gaps, quarantined };
+    extra = { compactSummary, flushed, compacted, storage, flushedBytes, queries, load, drops, gaps, quarantined, quarantine: qf };
   } finally {
     sampling = false;
     if (daemon && daemon.proc.exitCode === null && daemon.proc.signalCode === null) {

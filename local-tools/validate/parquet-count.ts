@@ -11,6 +11,7 @@ import { sqlIdent } from '../../shared/duckdb.js';
 import { listTableFiles } from '../../shared/parquet/catalog.js';
 import { parseParquetPath } from '../../shared/parquet/layout.js';
 import { TABLES, type TableName } from '../../shared/tables/index.js';
+import { tableFor } from '../generator/truth.js';
 
 /** The firehose tables the generator's truth counts (post_features comes from enrich, not the stream). */
 export const COUNTED_TABLES = ['posts', 'likes', 'reposts', 'follows', 'blocks', 'profiles', 'records', 'deletes', 'identities', 'accounts'] as const satisfies readonly TableName[];
@@ -87,15 +88,40 @@ export async function storageFigures(counts: Map<CountedTable, TableCounts>): Pr
   return { byTable, byDay, total };
 }
 
-/** Lines in the quarantine folder (one per malformed event; file names are per batch, so re-runs overwrite). */
-export async function quarantinedLines(dir: string): Promise<number> {
-  if (!existsSync(dir)) return 0;
-  let n = 0;
+export interface QuarantineFigures {
+  lines: number;
+  byReason: Record<string, number>;
+  /** Table the event would have gone to (from the raw line's kind/operation/collection, when readable). */
+  byTable: Record<string, number>;
+  /** One example per reason: the detail and the start of the raw line. */
+  examples: Record<string, string>;
+}
+
+/** Quarantined lines by reason and by table (file names are per batch, so a re-run overwrites, never adds). */
+export async function quarantineFigures(dir: string): Promise<QuarantineFigures> {
+  const q: QuarantineFigures = { lines: 0, byReason: {}, byTable: {}, examples: {} };
+  if (!existsSync(dir)) return q;
   for (const f of await readdir(dir)) {
     if (!f.endsWith('.ndjson')) continue;
-    n += (await readFile(path.join(dir, f), 'utf8')).split('\n').filter(Boolean).length;
+    for (const line of (await readFile(path.join(dir, f), 'utf8')).split('\n')) {
+      if (!line) continue;
+      q.lines++;
+      let e: { reason?: string; detail?: string; raw?: string | null } = {};
+      try {
+        e = JSON.parse(line) as typeof e;
+      } catch {
+        // keep the defaults
+      }
+      const reason = e.reason ?? 'unknown';
+      q.byReason[reason] = (q.byReason[reason] ?? 0) + 1;
+      const raw = e.raw ?? '';
+      const kind = /"kind":"(\w+)"/.exec(raw)?.[1] ?? '?';
+      const table = tableFor(kind, /"operation":"(\w+)"/.exec(raw)?.[1], /"collection":"([^"]+)"/.exec(raw)?.[1]);
+      q.byTable[table] = (q.byTable[table] ?? 0) + 1;
+      q.examples[reason] ??= `${e.detail ?? ''} ${raw.slice(0, 300)}`.trim();
+    }
   }
-  return n;
+  return q;
 }
 
 /** Batch (not compacted) Parquet files of a table anywhere in the tree. */

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Truth } from '../generator/truth.js';
 import type { CheckResult } from './checks.js';
 import { percentile } from './checks.js';
-import type { CountedTable, StorageFigures, TableCounts } from './parquet-count.js';
+import type { CountedTable, QuarantineFigures, StorageFigures, TableCounts } from './parquet-count.js';
 import { COUNTED_TABLES } from './parquet-count.js';
 import type { LoadResult, QueryStat, Sample } from './run-parts.js';
 import { lineChart } from './svg.js';
@@ -38,6 +38,7 @@ export interface ReportInput {
     drops?: number;
     gaps?: number;
     quarantined?: number;
+    quarantine?: QuarantineFigures;
   };
   ok: boolean;
 }
@@ -115,6 +116,12 @@ export async function renderReport(r: ReportInput): Promise<string> {
     L.push('## Completeness per table');
     L.push('');
     L.push(`Drops counted by the daemon: ${extra.drops ?? 0}; gaps recorded: ${extra.gaps ?? 0}; quarantined lines: ${extra.quarantined ?? 0}.`);
+    const q = extra.quarantine;
+    if (q?.lines) {
+      L.push('');
+      L.push(`Quarantined by the flush (malformed by its rules): by reason ${JSON.stringify(q.byReason)}, by table ${JSON.stringify(q.byTable)}. One example per reason:`);
+      for (const [reason, ex] of Object.entries(q.examples)) L.push(`- \`${reason}\`: \`${ex.replace(/`/g, "'")}\``);
+    }
     L.push('');
     L.push('| table | truth (events) | flushed rows | distinct | hours matching truth | after compaction | compacted bytes |');
     L.push('|---|---:|---:|---:|---:|---:|---:|');
