@@ -50,3 +50,29 @@ tap.test('pending entries deleted from the stream are acknowledged as orphans', 
   t.match(batch, { source: 'own_pending', count: 1, orphanIds: [a] });
   t.same(got.map((e) => e.id), [b]);
 });
+
+tap.test('the ack trims the stream only up to entries nobody still has pending; otherwise it deletes by ID', async (t) => {
+  const env = await makeTestEnv(t);
+  const stream = `${env.prefix}events`;
+  await ensureGroup(env.redis, stream, 'flush');
+  const ids: string[] = [];
+  for (let i = 0; i < 9; i++) ids.push((await env.redis.xadd(stream, '*', 'e', `{"n":${i}}`))!);
+  const read = async (consumer: string, count: number) => {
+    const got: StreamEntry[] = [];
+    await nextBatch(env.redis, { stream, group: 'flush', consumer, batchSize: count, claimIdleMs: 60_000 }, async (e) => void got.push(...e));
+    return got.map((e) => e.id);
+  };
+  // A dead pod holds entries 0-2; this consumer flushes 3-5: they are deleted one by one, 0-2 stay.
+  t.same(await read('dead', 3), ids.slice(0, 3));
+  t.same(await read('live', 3), ids.slice(3, 6));
+  await ackAndDelete(env.redis, stream, 'flush', ids.slice(3, 6));
+  const left = async () => (await env.redis.xrange(stream, '-', '+')).map(([id]) => id);
+  t.same(await left(), [...ids.slice(0, 3), ...ids.slice(6)], 'the older pending entries are kept');
+  t.equal(Number((await env.redis.xpending(stream, 'flush'))[0]), 3);
+  // Once they are acknowledged (claimed and flushed), the ack of 6-7 trims everything up to 7 at once.
+  await ackAndDelete(env.redis, stream, 'flush', ids.slice(0, 3));
+  t.same(await read('live', 2), ids.slice(6, 8));
+  await ackAndDelete(env.redis, stream, 'flush', ids.slice(6, 8));
+  t.same(await left(), [ids[8]], 'entry 8, never read, is kept');
+  t.equal(Number((await env.redis.xpending(stream, 'flush'))[0]), 0);
+});
