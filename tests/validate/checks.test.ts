@@ -49,6 +49,11 @@ t.test('compacted completeness: duplicates and deleted records', async (t) => {
   t.equal(dup.summary, 'posts: 1 duplicate rows after compaction');
   const kept = checkCompactedCompleteness(truth, counts({ posts: [5, 5], likes: [3, 3], deletes: [3, 3] }));
   t.same(kept.details, ['posts: 5 rows after compaction, expected 3 (truth 5 minus deleted records)', 'posts: 5, truth posts_after_deletes 3']);
+  const q = checkCompactedCompleteness(truth, counts({ posts: [3, 3], likes: [2, 2], deletes: [3, 3] }), { likes: 1 });
+  t.equal(q.ok, true, 'a quarantined like is not expected in Parquet');
+  t.same(checkCompactedCompleteness(truth, counts({ posts: [3, 3], likes: [3, 3], deletes: [3, 3] }), { likes: 1 }).details, [
+    'likes: 3 rows after compaction, expected 2 (truth 4 minus deleted records and 1 quarantined)',
+  ]);
 });
 
 t.test('memory: bounded versus growing, zero samples ignored', async (t) => {
