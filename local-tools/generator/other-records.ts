@@ -5,7 +5,7 @@
 import type { ProfileRecord } from '../../shared/jetstream/records.js';
 import { recordCid, tid } from './ids.js';
 import { blob, createdAt, type GenState } from './state.js';
-import { inventedWord, makeLink, pickLanguage, sentence } from './text-model.js';
+import { inventedWord, makeLink, pickLanguage, sentence, truncateText } from './text-model.js';
 import { isoMillis } from './time.js';
 import { EMOJI } from './vocab.js';
 
@@ -36,7 +36,7 @@ export function listRecord(s: GenState): Rec {
     $type: 'app.bsky.graph.list',
     createdAt: createdAt(s),
     description: sentence(rng, 'en', 8),
-    name: sentence(rng, 'en', 3).slice(0, 60),
+    name: truncateText(sentence(rng, 'en', 3), 60),
     purpose: mod ? 'app.bsky.graph.defs#modlist' : 'app.bsky.graph.defs#curatelist',
   };
 }
@@ -153,7 +153,7 @@ export function feedGeneratorRecord(s: GenState): Rec {
     createdAt: createdAt(s),
     description: sentence(s.rng, 'en', 12),
     did: 'did:web:feeds.' + inventedWord(s.rng.int(1000)) + '.net',
-    displayName: sentence(s.rng, 'en', 2).slice(0, 24),
+    displayName: truncateText(sentence(s.rng, 'en', 2), 24),
   };
 }
 

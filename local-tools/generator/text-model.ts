@@ -41,6 +41,16 @@ const languageCodes = LANGUAGE_WEIGHTS.map(([code]) => code);
 const languageTable = new AliasTable(LANGUAGE_WEIGHTS.map(([, w]) => w));
 
 /** A language code drawn with the real share of posts per language. */
+/**
+ * The first `max` UTF-16 units of `s`, never ending inside a surrogate pair: a lone surrogate is not
+ * valid UTF-8, and the real (Go) Jetstream never sends one.
+ */
+export function truncateText(s: string, max: number): string {
+  if (s.length <= max) return s;
+  const code = s.charCodeAt(max - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
+}
+
 export function pickLanguage(rng: Rng): string {
   return languageCodes[languageTable.sample(rng)] as string;
 }

@@ -27,6 +27,12 @@ t.test('every generated event parses and the count is exact', async (t) => {
   t.equal(events.length, N);
 });
 
+t.test('no line carries a lone surrogate (invalid UTF-8 that the real Jetstream never sends)', async (t) => {
+  const lone = /\\ud[89ab][0-9a-f]{2}(?!\\ud[c-f][0-9a-f]{2})|(?<!\\ud[89ab][0-9a-f]{2})\\ud[c-f][0-9a-f]{2}/i;
+  const loneRaw = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  t.equal(lines.filter((l) => lone.test(l) || loneRaw.test(l)).length, 0);
+});
+
 t.test('time_us strictly increases from --start at about --rate', async (t) => {
   const startUs = Date.parse(START) * 1000;
   t.ok((events[0] as JetstreamEvent).time_us > startUs);

@@ -2,8 +2,19 @@ import t from 'tap';
 import fc from 'fast-check';
 import { Rng } from '../../local-tools/generator/prng.js';
 import { parseTid, tid } from '../../local-tools/generator/ids.js';
-import { composePost, makePostText, PLANTED_PHRASES, utf8Length, VOCAB } from '../../local-tools/generator/text-model.js';
+import { composePost, makePostText, PLANTED_PHRASES, truncateText, utf8Length, VOCAB } from '../../local-tools/generator/text-model.js';
 import { parseCli } from '../../local-tools/generator/main.js';
+
+t.test('truncateText never cuts a surrogate pair and keeps at most max units', async (t) => {
+  t.equal(truncateText('ab😀cd', 3), 'ab', 'the pair that would be cut is left out whole');
+  t.equal(truncateText('ab😀cd', 4), 'ab😀');
+  fc.assert(
+    fc.property(fc.string({ unit: 'grapheme' }), fc.integer({ min: 1, max: 40 }), (s, max) => {
+      const out = truncateText(s, max);
+      return out.length <= max && s.startsWith(out) && !/[\uD800-\uDBFF]$/.test(out);
+    }),
+  );
+});
 
 t.test('utf8Length equals the real UTF-8 byte length', async (t) => {
   fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => utf8Length(s) === Buffer.byteLength(s)));
