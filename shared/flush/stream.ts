@@ -199,5 +199,6 @@ export async function ackAndDelete(redis: Redis, stream: string, group: string, 
   for (const id of ids) if (compareIds(id, max) > 0) max = id;
   const [ms, seq] = max.split('-');
   const next = `${ms}-${BigInt(seq ?? '0') + 1n}`;
-  await redis.eval(ACK_SCRIPT, 1, stream, group, max, next, ...ids);
+  // One array argument: a spread of 250,000 IDs would overflow the call stack.
+  await redis.call('EVAL', [ACK_SCRIPT, '1', stream, group, max, next, ...ids]);
 }
