@@ -1,8 +1,8 @@
 /**
  * One flush run: take the lock, then batch by batch read the stream, convert with DuckDB, write one
  * ZSTD Parquet file per table per hour (temporary name, fsync, rename, fsync folder), keep bad lines in
- * quarantine, and only then XACK + XDEL the entries. A crash anywhere before the ack leaves the entries
- * pending; the next run re-reads the same entries and rewrites the same file names.
+ * quarantine, and only then XACK and delete the entries (XTRIM MINID or XDEL, see stream.ts). A crash
+ * anywhere before the ack leaves the entries pending; the next run re-reads the same entries and rewrites the same file names.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
