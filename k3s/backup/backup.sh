@@ -18,18 +18,8 @@ set -eu
 : "${BACKUP_PATHS:?BACKUP_PATHS is not set}"
 BACKUP_HOST="${BACKUP_HOST:-bsky}"
 
-set --
-if [ -n "${SFTP_COMMAND:-}" ]; then
-  # ssh refuses a key file others can read, and Secret volumes are root-owned: use a private copy
-  # wherever SFTP_COMMAND says {key}.
-  if [ -n "${SFTP_KEY_FILE:-}" ]; then
-    key="$(mktemp "${TMPDIR:-/tmp}/sftp-key.XXXXXX")"
-    cat "$SFTP_KEY_FILE" > "$key"
-    chmod 600 "$key"
-    SFTP_COMMAND="$(printf '%s' "$SFTP_COMMAND" | sed "s#{key}#$key#g")"
-  fi
-  set -- -o "sftp.command=${SFTP_COMMAND}"
-fi
+# Sets the positional parameters to restic's extra options (the sftp command for a Storage Box).
+. "$(dirname "$0")/restic-options.sh"
 
 log() { printf '%s backup[%s]: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$BACKUP_TAG" "$*" >&2; }
 
