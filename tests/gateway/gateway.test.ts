@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { spawnTsx } from '../helpers/child.js';
 import { makeTestEnv, waitFor } from '../helpers/env.js';
 import { FIXTURES, ROOT } from '../template/spawn-function.js';
 
@@ -39,25 +40,14 @@ functions:
     image: ghost
 `,
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'local-tools/gateway/main.ts'), '--stack', stackFile, '--no-daemon'], {
-    cwd: ROOT,
-    env: { ...te.env, PATH: process.env.PATH ?? '', GATEWAY_PORT: '0', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await exited;
-    }
+  const { child, out, err, exited } = spawnTsx(t, 'local-tools/gateway/main.ts', ['--stack', stackFile, '--no-daemon'], {
+    ...te.env,
+    GATEWAY_PORT: '0',
+    LOG_LEVEL: 'info',
   });
 
-  const base = await waitFor('the ready line', () => /gateway ready: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)?.[1], 30_000);
-  t.match(out, /functions: basic, tick, ghost/);
+  const base = await waitFor('the ready line', () => /gateway ready: (http:\/\/127\.0\.0\.1:\d+)\//.exec(out())?.[1], 30_000);
+  t.match(out(), /functions: basic, tick, ghost/);
 
   const echo = await fetch(`${base}/function/basic/echo/sub/path?x=1&x=2&y=z`);
   t.equal(echo.status, 200);
@@ -94,15 +84,15 @@ functions:
   t.equal(call.bodyLength, 0);
   t.equal(call.headers['x-topic'], 'cron-function');
   t.equal(call.headers['x-connector'], 'cron-connector');
-  await waitFor('the cron result logged', () => err.includes('"function":"tick","status":200') && err.includes('cron: done'));
+  await waitFor('the cron result logged', () => err().includes('"function":"tick","status":200') && err().includes('cron: done'));
 
   const metrics = await (await fetch(`${base}/metrics`)).text();
   t.match(metrics, /^function_requests_total\{function="ghost",code="501"\} 1$/m);
 
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'exit 0 after SIGTERM');
-  t.match(out, /fixture destroyed/, "the function's destroy() ran");
-  t.match(err, /"msg":"stopped"/);
+  t.match(out(), /fixture destroyed/, "the function's destroy() ran");
+  t.match(err(), /"msg":"stopped"/);
 });
 
 t.test('without Redis and without redis-server on PATH the gateway exits 1 saying how to get Redis', async (t) => {
