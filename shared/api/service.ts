@@ -99,6 +99,26 @@ export function createQueryApi(deps: QueryApiDeps) {
     });
   }
 
+  /** Phase 2 of search: the full rows of `keys`, in their order, as JSON or CSV lines. */
+  async function readPage(scope: QueryScope, sources: Sources, keys: readonly PostKey[], sort: SortOrder, format: 'json' | 'csv'): Promise<string[]> {
+    if (keys.length === 0) return [];
+    let min = keys[0]!.t;
+    let max = keys[0]!.t;
+    for (const k of keys) {
+      if (k.t < min) min = k.t;
+      if (k.t > max) max = k.t;
+    }
+    // The chosen versions live in the hours of their indexed_at: only those files are read again
+    // (a rare word's page spread over the day no longer re-reads every hour).
+    const hours = new Set(keys.map((k) => Number(floorMicros(k.ia, HOUR_US) / 1000n)));
+    const files = sources.posts.filter((f) => {
+      const h = hourOfFile(f);
+      return h === undefined || hours.has(h);
+    });
+    const q = pageSql({ ...sources, posts: files }, keys, min, max, sort, format);
+    return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
+  }
+
   async function open(signal?: AbortSignal): Promise<QueryScope> {
     return QueryScope.open(deps.duckdb, cfg.api.queryTimeoutMs, signal);
   }
@@ -119,23 +139,7 @@ export function createQueryApi(deps: QueryApiDeps) {
           next = encodeCursor({ sortAtUs: last.t, uri: last.uri, sort: p.sort }, p.filters);
           keys.length = p.limit;
         }
-        if (keys.length > 0) {
-          let min = keys[0]!.t;
-          let max = keys[0]!.t;
-          for (const k of keys) {
-            if (k.t < min) min = k.t;
-            if (k.t > max) max = k.t;
-          }
-          // The chosen versions live in the hours of their indexed_at: only those files are read again
-          // (a rare word's page spread over the day no longer re-reads every hour).
-          const hours = new Set(keys.map((k) => Number(floorMicros(k.ia, HOUR_US) / 1000n)));
-          const files = prepared.sources.posts.filter((f) => {
-            const h = hourOfFile(f);
-            return h === undefined || hours.has(h);
-          });
-          const q = pageSql({ ...prepared.sources, posts: files }, keys, min, max, p.sort);
-          lines = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
-        }
+        lines = await readPage(scope, prepared.sources, keys, p.sort, 'json');
       }
       const took = Math.round(performance.now() - started);
       const meta = JSON.stringify({ count: lines.length, next_cursor: next, took_ms: took });
@@ -218,24 +222,21 @@ export function createQueryApi(deps: QueryApiDeps) {
         if (limit !== undefined) headers['x-row-limit-reached'] = 'false';
         return { headers, body: once(head), rows: 0 };
       }
-      const prefetch = limit !== undefined && limit <= PREFETCH_MAX_ROWS;
-      const q: BuiltQuery = exportSql(prepared.sources, prepared.qf, p.sort, p.format, limit !== undefined ? limit + (prefetch ? 1 : 0) : undefined);
-      const result: DuckDBResult = await scope.timed((conn) => conn.stream(q.sql, q.values));
-      const first = await scope.timed(() => result.fetchChunk());
-
-      if (prefetch) {
-        // Bounded read-ahead (limit + 1 rows at most) decides the X-Row-Limit-Reached header.
-        const lines: string[] = [];
-        let chunk = first;
-        while (chunk && chunk.rowCount > 0) {
-          for (const l of rowsOf(chunk)) lines.push(l);
-          chunk = await scope.timed(() => result.fetchChunk());
-        }
-        const reached = lines.length > limit!;
-        if (reached) lines.length = limit!;
+      if (limit !== undefined && limit <= PREFETCH_MAX_ROWS) {
+        // A bounded export is a long search page: the first limit + 1 keys found progressively (newest
+        // hours first, stopping as soon as the answer is exact), then only those rows read in full.
+        // The extra key decides X-Row-Limit-Reached without reading on.
+        const keys = await findKeys(scope, prepared.sources, prepared.qf, p.sort, limit + 1);
+        const reached = keys.length > limit;
+        if (reached) keys.length = limit;
+        const lines = await readPage(scope, prepared.sources, keys, p.sort, p.format === 'csv' ? 'csv' : 'json');
         headers['x-row-limit-reached'] = String(reached);
         return { headers, body: fromLines(head, lines, eol), rows: lines.length, streamed: () => lines.length };
       }
+
+      const q: BuiltQuery = exportSql(prepared.sources, prepared.qf, p.sort, p.format, limit);
+      const result: DuckDBResult = await scope.timed((conn) => conn.stream(q.sql, q.values));
+      const first = await scope.timed(() => result.fetchChunk());
 
       handedOver = true;
       const counter = { rows: 0 };

@@ -201,13 +201,13 @@ export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan
 }
 
 /**
- * search, phase 2: the full rows of the post versions phase 1 chose — the (uri, indexed_at) pairs of
+ * search (and a row-limited export), phase 2: the full rows of the post versions phase 1 chose — the (uri, indexed_at) pairs of
  * `keys`, the same version phase 1 checked against the filters and deletes (as an export reads the
  * physical row its key phase picked) — as JSON lines in page order. The caller passes only the files of
  * the hours of those indexed_at values; the sort_at range lets DuckDB skip row groups (files are sorted
  * by sort_at) before matching uris.
  */
-export function pageSql(sources: Sources, keys: readonly { uri: string; ia: bigint }[], minUs: bigint, maxUs: bigint, sort: SortOrder): BuiltQuery {
+export function pageSql(sources: Sources, keys: readonly { uri: string; ia: bigint }[], minUs: bigint, maxUs: bigint, sort: SortOrder, format: 'json' | 'csv' = 'json'): BuiltQuery {
   const b = new Binder();
   const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
   const uris = b.bind(listValue(keys.map((k) => k.uri)));
@@ -220,7 +220,8 @@ export function pageSql(sources: Sources, keys: readonly { uri: string; ia: bigi
       `QUALIFY row_number() OVER (PARTITION BY p.uri ORDER BY p.cid DESC) = 1)`,
   ];
   const rows = decorate(b, sources, ctes, false, true);
-  return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${jsonLineSql('r')} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
+  const line = format === 'csv' ? csvLineSql('r') : jsonLineSql('r');
+  return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
 }
 
 /**
