@@ -31,7 +31,7 @@ export function createApiFunction(name: ApiFunctionName, opts: ApiFunctionOption
     starting ??= (async () => {
       const cfg = opts.cfg ?? loadConfig(opts.env);
       ctx = await createContext(cfg, `fn:${name}`, opts.overrides);
-      api = createQueryApi({ cfg, duckdb: ctx.duckdb, redis: ctx.redis, keys: ctx.keys, log: ctx.log, metrics });
+      api = createQueryApi({ cfg, duckdb: ctx.duckdb, redis: ctx.redis, keys: ctx.keys, log: ctx.log, metrics, functionName: name });
     })();
     await starting;
   }

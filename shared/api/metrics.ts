@@ -1,4 +1,4 @@
-import { counter, histogram } from '../metrics.js';
+import { counter, gauge, histogram } from '../metrics.js';
 
 /** The research API's metrics (`bsky_api_*`), beside the template's per-function HTTP metrics. */
 export function apiMetrics() {
@@ -19,6 +19,11 @@ export function apiMetrics() {
       name: 'bsky_api_scan_bytes_total',
       help: 'Estimated bytes scanned: total size of the Parquet files a query was given, by function.',
       labelNames: ['function'] as const,
+    }),
+    queries: gauge({
+      name: 'bsky_api_queries',
+      help: 'Queries running and requests waiting for a query slot (QUERY_CONCURRENCY, QUERY_QUEUE_MAX), by function.',
+      labelNames: ['function', 'state'] as const,
     }),
     timeouts: counter({ name: 'bsky_api_query_timeouts_total', help: 'Queries interrupted for running past QUERY_TIMEOUT_MS.', labelNames: ['function'] as const }),
   };

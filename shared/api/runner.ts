@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { sqlString } from '../duckdb.js';
 import { AppError, OverloadError } from '../errors.js';
+import type { AdmissionGate } from './admission.js';
 
 const configured = new WeakSet<DuckDBInstance>();
 
@@ -25,25 +26,33 @@ export class QueryScope {
     readonly conn: DuckDBConnection,
     private readonly timeoutMs: number,
     private readonly signal?: AbortSignal,
+    private readonly release: () => void = () => undefined,
   ) {
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  static async open(db: DuckDBInstance, timeoutMs: number, signal?: AbortSignal): Promise<QueryScope> {
-    const conn = await db.connect();
-    if (!configured.has(db)) {
-      // Every file the catalog returns is immutable once in place: keep Parquet footers in memory
-      // instead of re-reading them on every query (a month is thousands of files).
-      await conn.run('SET GLOBAL parquet_metadata_cache = true');
-      // Every API query orders its result explicitly; without this DuckDB also keeps insertion order,
-      // which stops large intermediate results from spilling.
-      await conn.run('SET GLOBAL preserve_insertion_order = false');
-      // Large sorts (an export without row limit) spill here instead of growing past DUCKDB_MEMORY_LIMIT;
-      // the default (.tmp in the working directory) is read-only in a function's container.
-      await conn.run(`SET GLOBAL temp_directory = ${sqlString(path.join(os.tmpdir(), `bsky-duckdb-${process.pid}`))}`);
-      configured.add(db);
+  /** Opens a connection once `gate` (when given) admits the request; close() frees the slot. */
+  static async open(db: DuckDBInstance, timeoutMs: number, signal?: AbortSignal, gate?: AdmissionGate): Promise<QueryScope> {
+    const release = gate ? await gate.acquire(signal) : () => undefined;
+    try {
+      const conn = await db.connect();
+      if (!configured.has(db)) {
+        // Every file the catalog returns is immutable once in place: keep Parquet footers in memory
+        // instead of re-reading them on every query (a month is thousands of files).
+        await conn.run('SET GLOBAL parquet_metadata_cache = true');
+        // Every API query orders its result explicitly; without this DuckDB also keeps insertion order,
+        // which stops large intermediate results from spilling.
+        await conn.run('SET GLOBAL preserve_insertion_order = false');
+        // Large sorts (an export without row limit) spill here instead of growing past DUCKDB_MEMORY_LIMIT;
+        // the default (.tmp in the working directory) is read-only in a function's container.
+        await conn.run(`SET GLOBAL temp_directory = ${sqlString(path.join(os.tmpdir(), `bsky-duckdb-${process.pid}`))}`);
+        configured.add(db);
+      }
+      return new QueryScope(conn, timeoutMs, signal, release);
+    } catch (err) {
+      release();
+      throw err;
     }
-    return new QueryScope(conn, timeoutMs, signal);
   }
 
   /** Runs `fn` with the budget armed; an interrupt becomes a 503 query_timeout (or a client_closed error). */
@@ -74,5 +83,6 @@ export class QueryScope {
     clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this.onAbort);
     this.conn.closeSync();
+    this.release();
   }
 }

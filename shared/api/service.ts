@@ -9,6 +9,7 @@ import type { Config } from '../config/index.js';
 import { BadRequestError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RedisKeys } from '../redis.js';
+import { AdmissionGate } from './admission.js';
 import { encodeCursor, type Cursor } from './cursor.js';
 import { findKeysProgressively, hourOfFile, type PostKey } from './progressive.js';
 import { csvHeader, FEATURE_NAMES } from './fields.js';
@@ -27,6 +28,8 @@ export interface QueryApiDeps {
   keys: RedisKeys;
   log: Logger;
   metrics: ApiMetrics;
+  /** The function this instance serves (label of its gauges). */
+  functionName?: string;
 }
 
 type RawQuery = Record<string, unknown>;
@@ -55,6 +58,15 @@ export interface CountsBucket {
 
 export function createQueryApi(deps: QueryApiDeps) {
   const { cfg } = deps;
+  const gate = new AdmissionGate({
+    concurrency: cfg.api.queryConcurrency,
+    queueMax: cfg.api.queryQueueMax,
+    queueTimeoutMs: cfg.api.queryQueueTimeoutMs,
+    onChange: (running, waiting) => {
+      deps.metrics.queries.set({ function: deps.functionName ?? 'api', state: 'running' }, running);
+      deps.metrics.queries.set({ function: deps.functionName ?? 'api', state: 'waiting' }, waiting);
+    },
+  });
   const parseOpts: ParseOptions = { features: FEATURE_NAMES, pageDefault: cfg.api.pageDefault, pageMax: cfg.api.pageMax };
 
   /** Lists the files, enforces the scan limit, resolves the username. Returns undefined when nothing can match. */
@@ -120,7 +132,7 @@ export function createQueryApi(deps: QueryApiDeps) {
   }
 
   async function open(signal?: AbortSignal): Promise<QueryScope> {
-    return QueryScope.open(deps.duckdb, cfg.api.queryTimeoutMs, signal);
+    return QueryScope.open(deps.duckdb, cfg.api.queryTimeoutMs, signal, gate);
   }
 
   /** search: one page of posts, newest (or oldest) first, as a JSON text. */
@@ -261,7 +273,7 @@ export function createQueryApi(deps: QueryApiDeps) {
     }
   }
 
-  return { search, counts, exportPosts };
+  return { search, counts, exportPosts, gate };
 }
 
 export type QueryApi = ReturnType<typeof createQueryApi>;
