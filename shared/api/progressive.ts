@@ -1,6 +1,7 @@
 /**
  * Newest-first search without reading the whole range: hour partitions are scanned newest first in
- * growing steps (1, 2, 4, … hours) until the page is known to be exact.
+ * growing steps until the page is known to be exact. The first step reads one hour; each next one at
+ * least doubles, or reads as many hours as the hit rate so far says the page still needs.
  *
  * Why it is exact: partitions follow indexed_at and sort_at <= indexed_at, so every post in an hour
  * older than H has sort_at < H. Once the `limit`-th best key found in the hours >= H has sort_at >= H,
@@ -19,6 +20,9 @@ export interface PostKey {
   t: bigint;
   /** indexed_at, µs */
   ia: bigint;
+  /** The physical row holding this version: its Parquet file and row number there. */
+  file: string;
+  row: bigint;
 }
 
 const HOUR_PATH = /year=(\d{4})[\\/]month=(\d{2})[\\/]day=(\d{2})[\\/]hour=(\d{2})[\\/]/;
@@ -35,40 +39,46 @@ export function compareKeys(a: PostKey, b: PostKey, sort: SortOrder): number {
   return sort === 'newest' ? -c : c;
 }
 
-/** Groups of files per step: newest hours first, step sizes doubling; one group for `oldest`. */
-export function stepGroups(files: readonly string[], sort: SortOrder): { files: string[]; fromMs: number }[] {
-  if (sort === 'oldest' || files.length === 0) return files.length ? [{ files: [...files], fromMs: -Infinity }] : [];
+/** The files grouped by hour partition, newest first; undefined when the scan cannot go by hours. */
+function hoursNewestFirst(files: readonly string[], sort: SortOrder): string[][] | undefined {
+  if (sort === 'oldest') return undefined;
   const byHour = new Map<number, string[]>();
-  const outside: string[] = [];
   for (const f of files) {
     const h = hourOfFile(f);
-    if (h === undefined) outside.push(f);
-    else byHour.set(h, [...(byHour.get(h) ?? []), f]);
+    // A file outside the layout has no known hour: scan everything in one step.
+    if (h === undefined) return undefined;
+    byHour.set(h, [...(byHour.get(h) ?? []), f]);
   }
-  // Files outside the layout have no known hour: scan them with everything else, in one step.
-  if (outside.length) return [{ files: [...files], fromMs: -Infinity }];
-  const hours = [...byHour.keys()].sort((a, b) => b - a);
-  const groups: { files: string[]; fromMs: number }[] = [];
-  let i = 0;
-  for (let size = 1; i < hours.length; size *= 2) {
-    const slice = hours.slice(i, i + size);
-    groups.push({ files: slice.flatMap((h) => byHour.get(h)!), fromMs: slice[slice.length - 1]! });
-    i += size;
-  }
-  return groups;
+  return [...byHour.keys()].sort((a, b) => b - a).map((h) => byHour.get(h)!);
+}
+
+/**
+ * How many hours the next step reads: at least twice the last step, and as many as the hit rate so far
+ * says the rest of the page needs (x1.5). A word found in no hour yet reads everything left at once: a
+ * rare word is a full scan anyway, and one query over all hours costs less than five doubling ones.
+ */
+export function nextStepHours(lastStep: number, hoursScanned: number, rowsMatched: number, missing: number): number {
+  const byRate = rowsMatched > 0 ? Math.ceil(((missing * hoursScanned) / rowsMatched) * 1.5) : Infinity;
+  return Math.max(lastStep * 2, byRate);
 }
 
 export type KeysStep = (files: string[], scan: number) => Promise<{ keys: PostKey[]; nTop: number }>;
 
 /** The first `limit` keys in `sort` order over `sources.posts`, scanning as little as the bound allows. */
 export async function findKeysProgressively(sources: Sources, sort: SortOrder, limit: number, step: KeysStep): Promise<PostKey[]> {
+  const hours = hoursNewestFirst(sources.posts, sort) ?? [[...sources.posts]];
   const merged = new Map<string, PostKey>();
   let sorted: PostKey[] = [];
-  for (const group of stepGroups(sources.posts, sort)) {
+  let done = 0;
+  let size = 1;
+  let matched = 0;
+  while (done < hours.length) {
+    const group = hours.slice(done, done + size);
+    const files = group.flat();
     let scan = limit * 2 + 20;
     let got: { keys: PostKey[]; nTop: number };
     for (;;) {
-      got = await step(group.files, scan);
+      got = await step(files, scan);
       if (got.keys.length >= limit || got.nTop < scan) break;
       scan *= 4;
     }
@@ -78,8 +88,12 @@ export async function findKeysProgressively(sources: Sources, sort: SortOrder, l
     }
     sorted = [...merged.values()].sort((a, b) => compareKeys(a, b, sort));
     if (sorted.length > limit) sorted.length = limit;
-    const boundUs = BigInt(group.fromMs === -Infinity ? 0 : group.fromMs) * 1000n;
-    if (sort === 'newest' && sorted.length >= limit && sorted[limit - 1]!.t >= boundUs) break;
+    done += group.length;
+    if (done >= hours.length) break;
+    const oldestMs = hourOfFile(files[files.length - 1]!)!;
+    if (sorted.length >= limit && sorted[limit - 1]!.t >= BigInt(oldestMs) * 1000n) break;
+    matched += got.nTop;
+    size = nextStepHours(group.length, done, matched, limit - Math.min(limit, sorted.length));
   }
   return sorted;
 }

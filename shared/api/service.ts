@@ -105,29 +105,16 @@ export function createQueryApi(deps: QueryApiDeps) {
       const deletes = sources.deletes.filter((f) => (hourOfFile(f) ?? Infinity) >= fromMs);
       const q = keysSql({ ...sources, posts, deletes }, qf, sort, scan, limit, cursor);
       const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
-      const nTop = Number(rows[0]?.[3] ?? 0);
-      const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint }));
+      const nTop = Number(rows[0]?.[5] ?? 0);
+      const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint, file: String(r[3]), row: r[4] as bigint }));
       return { keys, nTop };
     });
   }
 
-  /** Phase 2 of search: the full rows of `keys`, in their order, as JSON or CSV lines. */
+  /** Phase 2 of search: the full rows of `keys` (read by file and row number), in their order, as JSON or CSV lines. */
   async function readPage(scope: QueryScope, sources: Sources, keys: readonly PostKey[], sort: SortOrder, format: 'json' | 'csv'): Promise<string[]> {
     if (keys.length === 0) return [];
-    let min = keys[0]!.t;
-    let max = keys[0]!.t;
-    for (const k of keys) {
-      if (k.t < min) min = k.t;
-      if (k.t > max) max = k.t;
-    }
-    // The chosen versions live in the hours of their indexed_at: only those files are read again
-    // (a rare word's page spread over the day no longer re-reads every hour).
-    const hours = new Set(keys.map((k) => Number(floorMicros(k.ia, HOUR_US) / 1000n)));
-    const files = sources.posts.filter((f) => {
-      const h = hourOfFile(f);
-      return h === undefined || hours.has(h);
-    });
-    const q = pageSql({ ...sources, posts: files }, keys, min, max, sort, format);
+    const q = pageSql(sources, keys, sort, format);
     return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
   }
 

@@ -13,7 +13,7 @@ import { COLLECTIONS, FEATURE_COLUMNS, TABLES, type TableDef } from '../tables/i
 import type { Cursor } from './cursor.js';
 import { POST_FIELDS, csvLineSql, jsonLineSql } from './fields.js';
 import type { Filters, SortOrder } from './params.js';
-import { exactPhrasePattern } from './text-match.js';
+import { exactPhrasePattern, substringPattern } from './text-match.js';
 
 /** Collects bound values and hands out their `$n` placeholders. */
 export class Binder {
@@ -80,7 +80,7 @@ function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined):
       const phrase = b.bind(f.text);
       w.push(`contains(p.text, ${phrase})`, `regexp_matches(p.text, ${b.bind(exactPhrasePattern(f.text))})`);
     } else {
-      w.push(`contains(lower(p.text), lower(${b.bind(f.text)}))`);
+      w.push(`regexp_matches(p.text, ${b.bind(substringPattern(f.text))})`);
     }
   }
   if (f.authorDid !== undefined) w.push(`p.author_did = ${b.bind(f.authorDid)}`);
@@ -168,14 +168,16 @@ export interface BuiltQuery {
 /**
  * search, phase 1: the sort keys of the first `limit` live posts among `sources.posts`. Reads only the
  * key columns (plus what the filters need), takes the top `scan` rows, and only for those checks
- * deletes and duplicates. Columns: `uri`, `t` (sort_at µs), `ia` (indexed_at µs), and `n_top` = how
- * many rows the top held (when it equals `scan`, more rows exist beyond it). Always at least one row
- * (uri NULL when nothing matched).
+ * deletes and duplicates. Columns: `uri`, `t` (sort_at µs), `ia` (indexed_at µs), `f`, `r` (the file
+ * and row number of the chosen version, for phase 2), and `n_top` = how many rows the top held (when it
+ * equals `scan`, more rows exist beyond it). Always at least one row (uri NULL when nothing matched).
  */
 export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, limit: number, cursor?: Cursor): BuiltQuery {
   const b = new Binder();
   const where = postConditions(b, f, cursor);
-  const ctes = [`cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.cid FROM ${tableSql(b, TABLES.posts, sources.posts)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`];
+  const ctes = [
+    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.cid, p.filename, p.file_row_number FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+  ];
   let from = 'cand c';
   if (f.features.length > 0) {
     ctes.push(`feat AS (${featuresCte(b, sources)})`);
@@ -195,30 +197,29 @@ export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan
       `QUALIFY row_number() OVER (PARTITION BY t.uri ORDER BY t.indexed_at DESC, t.cid DESC) = 1 ORDER BY ${orderSql(sort, 't')} LIMIT ${b.bind(limit)})`,
   );
   return {
-    sql: `WITH ${ctes.join(',\n')}\nSELECT k.uri, epoch_us(k.sort_at) AS t, epoch_us(k.indexed_at) AS ia, c.n_top FROM (SELECT count(*) AS n_top FROM top) c LEFT JOIN live k ON true ORDER BY ${orderSql(sort, 'k')}`,
+    sql: `WITH ${ctes.join(',\n')}\nSELECT k.uri, epoch_us(k.sort_at) AS t, epoch_us(k.indexed_at) AS ia, k.filename AS f, k.file_row_number AS r, c.n_top FROM (SELECT count(*) AS n_top FROM top) c LEFT JOIN live k ON true ORDER BY ${orderSql(sort, 'k')}`,
     values: b.values,
   };
 }
 
 /**
- * search (and a row-limited export), phase 2: the full rows of the post versions phase 1 chose — the (uri, indexed_at) pairs of
- * `keys`, the same version phase 1 checked against the filters and deletes (as an export reads the
- * physical row its key phase picked) — as JSON lines in page order. The caller passes only the files of
- * the hours of those indexed_at values; the sort_at range lets DuckDB skip row groups (files are sorted
- * by sort_at) before matching uris.
+ * search (and a row-limited export), phase 2: the full rows phase 1 chose, addressed by file and row
+ * number (the same physical version phase 1 checked against the filters and deletes), as JSON or CSV
+ * lines in page order. A `file_row_number IN (…)` filter per file lets DuckDB decode only the row groups
+ * holding those rows (compacted posts files have small row groups for this; see PARQUET_POSTS_ROW_GROUP_SIZE).
  */
-export function pageSql(sources: Sources, keys: readonly { uri: string; ia: bigint }[], minUs: bigint, maxUs: bigint, sort: SortOrder, format: 'json' | 'csv' = 'json'): BuiltQuery {
+export function pageSql(sources: Sources, keys: readonly { file: string; row: bigint }[], sort: SortOrder, format: 'json' | 'csv' = 'json'): BuiltQuery {
   const b = new Binder();
-  const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
-  const uris = b.bind(listValue(keys.map((k) => k.uri)));
-  const ias = b.bind(listValue(keys.map((k) => timestampTZValue(k.ia))));
-  const ctes = [
-    `want AS (SELECT unnest(${uris}::VARCHAR[]) AS uri, unnest(${ias}::TIMESTAMPTZ[]) AS indexed_at)`,
-    `page AS MATERIALIZED (SELECT ${cols.join(', ')} FROM ${tableSql(b, TABLES.posts, sources.posts)} p ` +
-      `SEMI JOIN want w ON w.uri = p.uri AND w.indexed_at = p.indexed_at ` +
-      `WHERE p.sort_at >= ${b.bind(timestampTZValue(minUs))} AND p.sort_at <= ${b.bind(timestampTZValue(maxUs))} AND list_contains(${uris}::VARCHAR[], p.uri) ` +
-      `QUALIFY row_number() OVER (PARTITION BY p.uri ORDER BY p.cid DESC) = 1)`,
-  ];
+  const cols = OUTPUT_SOURCE_COLUMNS.map((c) => sqlIdent(c)).join(', ');
+  const rowsByFile = new Map<string, bigint[]>();
+  for (const k of keys) rowsByFile.set(k.file, [...(rowsByFile.get(k.file) ?? []), k.row]);
+  // Row numbers come from DuckDB (phase 1), never from a request; as literals they become a filter the
+  // Parquet reader prunes row groups with (a bound list does not).
+  const reads = [...rowsByFile].map(
+    ([file, rows]) =>
+      `SELECT ${cols} FROM read_parquet(${b.bind(file)}::VARCHAR, file_row_number = true) WHERE file_row_number IN (${rows.map((r) => BigInt.asIntN(64, r).toString()).join(', ')})`,
+  );
+  const ctes = [`page AS MATERIALIZED (${reads.length ? reads.join(' UNION ALL ') : `SELECT ${cols} FROM ${tableSql(b, TABLES.posts, [])}`})`];
   const rows = decorate(b, sources, ctes, false, true);
   const line = format === 'csv' ? csvLineSql('r') : jsonLineSql('r');
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };

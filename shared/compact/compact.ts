@@ -30,7 +30,7 @@ export interface CompactOptions {
   graceMinutes?: number;
   /** Replaced files are removed this long after the switch (default 2 × QUERY_TIMEOUT_MS). */
   swapGraceMs?: number;
-  /** Rows per row group (default PARQUET_ROW_GROUP_SIZE). */
+  /** Rows per row group (default PARQUET_ROW_GROUP_SIZE; PARQUET_POINT_ROW_GROUP_SIZE for posts). */
   rowGroupSize?: number;
   /**
    * ZSTD level of compacted files (default 9). Compacted files are the long-term copy and compaction is not
@@ -174,7 +174,11 @@ export async function compact(ctx: CompactContext, opts: CompactOptions = {}): P
     const parquetDir = ctx.cfg.storage.parquetDir;
     const graceMinutes = opts.graceMinutes ?? ctx.cfg.pipeline.compactGraceMinutes;
     const swapGraceMs = opts.swapGraceMs ?? defaultSwapGraceMs(ctx.cfg);
-    const format: ParquetFormat = { rowGroupSize: opts.rowGroupSize ?? ctx.cfg.pipeline.rowGroupSize, zstdLevel: opts.zstdLevel ?? 9 };
+    const format: ParquetFormat = {
+      rowGroupSize: opts.rowGroupSize ?? ctx.cfg.pipeline.rowGroupSize,
+      pointRowGroupSize: opts.rowGroupSize ?? ctx.cfg.pipeline.pointRowGroupSize,
+      zstdLevel: opts.zstdLevel ?? 9,
+    };
     const lookbackHours = opts.deleteLookbackHours ?? 168;
     const now = clock();
     const hours = await listHourDirs(parquetDir);

@@ -118,6 +118,8 @@ export async function loadDeletes(conn: DuckDBConnection, parquetDir: string, fr
 /** How compacted files are encoded. */
 export interface ParquetFormat {
   rowGroupSize: number;
+  /** Row group size of tables the API reads row by row (`pointReads`). */
+  pointRowGroupSize: number;
   zstdLevel: number;
 }
 
@@ -150,8 +152,9 @@ export async function compactTable(
        QUALIFY row_number() OVER (PARTITION BY ${partition} ${order}) = 1
        ORDER BY ${sortKeySql(table)}`;
   const tmp = `${target}.${process.pid}.tmp`;
+  const rowGroupSize = table.pointReads ? format.pointRowGroupSize : format.rowGroupSize;
   const copied = await conn.runAndReadAll(
-    `COPY (${query}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${Math.trunc(format.zstdLevel)}, ROW_GROUP_SIZE ${Math.trunc(format.rowGroupSize)})`,
+    `COPY (${query}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${Math.trunc(format.zstdLevel)}, ROW_GROUP_SIZE ${Math.trunc(rowGroupSize)})`,
   );
   const rowsOut = Number((copied.getRowObjectsJS()[0] as { Count?: unknown } | undefined)?.Count ?? 0);
   await fsyncFile(tmp);

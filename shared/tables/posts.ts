@@ -78,4 +78,5 @@ export const posts: TableDef = {
   // Time first: the API filters and orders posts by sort_at, so row groups prune on their min/max.
   sortKey: ['sort_at', 'uri'],
   timeColumn: 'sort_at',
+  pointReads: true,
 };

@@ -54,4 +54,9 @@ export interface TableDef {
   sortKey: readonly string[];
   /** The time column the API filters and orders on. */
   timeColumn: string;
+  /**
+   * The API reads single rows of this table by file and row number (a search page): its compacted files
+   * use the smaller PARQUET_POINT_ROW_GROUP_SIZE, so such a read decodes one small row group, not an hour.
+   */
+  pointReads?: boolean;
 }

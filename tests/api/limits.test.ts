@@ -117,7 +117,7 @@ t.test('newest-first hour steps give exactly the brute-force page (back-dated po
     fc.asyncProperty(fc.array(post, { maxLength: 120 }), fc.integer({ min: 1, max: 30 }), async (posts, limit) => {
       const rows = posts.map((p, i) => {
         const indexedMs = T0 + p.hour * HOUR + p.offsetMin * 60_000;
-        return { file: fileOf(p.hour), key: { uri: `at://did:plc:x/app.bsky.feed.post/${p.n}-${i}`, t: BigInt(indexedMs - p.backMin * 60_000) * 1000n, ia: BigInt(indexedMs) * 1000n } };
+        return { file: fileOf(p.hour), key: { uri: `at://did:plc:x/app.bsky.feed.post/${p.n}-${i}`, t: BigInt(indexedMs - p.backMin * 60_000) * 1000n, ia: BigInt(indexedMs) * 1000n, file: fileOf(p.hour), row: BigInt(i) } };
       });
       const files = [...new Set(rows.map((r) => r.file))];
       let scanned = 0;

@@ -32,6 +32,9 @@ t.test('text: case-insensitive substring, % _ \\ literal', async (t) => {
   t.same(await keys({ text: 'off_sale' }), ['p3'], '_ is not a wildcard (p4 has "off sale")');
   t.same(await keys({ text: '\\ back' }), ['p3'], 'backslash is literal');
   t.same(await keys({ text: 'ÑANDÚ' }), ['p6'], 'non-ASCII case folding');
+  t.same(await keys({ text: '(HELLO WORLDS)' }), ['p4'], 'regex metacharacters are literal');
+  t.same(await keys({ text: '.*' }), [], '.* is two characters, not a pattern');
+  t.same(await keys({ text: 'corre; a' }), ['p6'], 'the substring may span words and punctuation');
   t.same(await keys({ text: 'deleted' }), []);
 });
 

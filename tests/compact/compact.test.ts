@@ -167,6 +167,18 @@ t.test('row groups of PARQUET_ROW_GROUP_SIZE rows with disjoint sort_at ranges (
   }
 });
 
+t.test('posts files use PARQUET_POINT_ROW_GROUP_SIZE (search pages read them row by row), other tables PARQUET_ROW_GROUP_SIZE', async (t) => {
+  const env = await makeTestEnv(t, { PARQUET_POINT_ROW_GROUP_SIZE: '2048', PARQUET_ROW_GROUP_SIZE: '8192' });
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const h = hourStart(4);
+  await writePostsRange(ctx.conn, dir, h, 0, 5000);
+  await compact(ctx, FAST);
+  const [file] = await listTableFiles(dir, 'posts');
+  const groups = await rows(ctx.conn, `SELECT row_group_num_rows::BIGINT AS n FROM parquet_metadata(${sqlString(file!)}) WHERE path_in_schema = 'uri' ORDER BY row_group_id`);
+  t.same(groups.map((g) => Number(g.n)), [2048, 2048, 904], 'not one 5000-row group of PARQUET_ROW_GROUP_SIZE');
+});
+
 t.test('a later delete is mapped to its record\'s hour by the TID key; other keys check every recent hour', async (t) => {
   const env = await makeTestEnv(t);
   const ctx = await compactContext(t, env);
