@@ -3,7 +3,7 @@
  * HTTP: each takes the raw query parameters and returns what the handler sends. One DuckDB instance per
  * process; one connection per request, interrupted on timeout.
  */
-import type { DuckDBDataChunk, DuckDBInstance, DuckDBResult } from '@duckdb/node-api';
+import { listValue, type DuckDBInstance } from '@duckdb/node-api';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { BadRequestError } from '../errors.js';
@@ -17,7 +17,7 @@ import type { ApiMetrics } from './metrics.js';
 import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, type ParseOptions, type SortOrder } from './params.js';
 import { resolveUsername } from './resolve-user.js';
 import { QueryScope } from './runner.js';
-import { countsSql, exportSql, keysSql, pageSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, EXPORT_KEYS_TABLE, exportKeysSql, exportSliceKeysSql, exportSliceSql, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -211,7 +211,6 @@ export function createQueryApi(deps: QueryApiDeps) {
     if (limit !== undefined) headers['x-row-limit'] = String(limit);
     const head = p.format === 'csv' ? csvHeader() : '';
     const eol = p.format === 'csv' ? '\r\n' : '\n';
-    const rowsOf = (chunk: DuckDBDataChunk) => chunk.getColumnValues(0) as string[];
 
     const scope = await open(signal);
     let handedOver = false;
@@ -233,21 +232,37 @@ export function createQueryApi(deps: QueryApiDeps) {
         return { headers, body: fromLines(head, lines, eol), rows: lines.length, streamed: () => lines.length };
       }
 
-      const q: BuiltQuery = exportSql(prepared.sources, prepared.qf, p.sort, p.format, limit);
-      const result: DuckDBResult = await scope.timed((conn) => conn.stream(q.sql, q.values));
-      const first = await scope.timed(() => result.fetchChunk());
+      // Phase 1: every key, sorted, into a temporary table (narrow rows; DuckDB spills them if needed).
+      const kq = exportKeysSql(prepared.sources, prepared.qf, p.sort, limit);
+      await scope.timed((conn) => conn.run(kq.sql, kq.values));
+      const total = Number((await scope.timed((conn) => conn.runAndReadAll(`SELECT count(*) FROM ${EXPORT_KEYS_TABLE}`))).getRows()[0]![0]);
+      const fileOfHash = await scope.timed(async (conn) => {
+        const rows = (await conn.runAndReadAll('SELECT hash(f), f FROM unnest($1::VARCHAR[]) t(f)', [listValue(prepared.sources.posts)])).getRows();
+        return new Map(rows.map((r) => [r[0] as bigint, String(r[1])]));
+      });
 
+      // Phase 2, slice by slice in export order: read those rows by file and row number and render
+      // them. Memory is one slice of lines, whatever the export's size.
       handedOver = true;
       const counter = { rows: 0 };
       const body = (async function* stream(): AsyncGenerator<string> {
         try {
           if (head) yield head;
-          let chunk = first;
-          while (chunk && chunk.rowCount > 0) {
-            const lines = rowsOf(chunk);
+          for (let from = 1; from <= total; from += cfg.api.exportSliceRows) {
+            const to = Math.min(total, from + cfg.api.exportSliceRows - 1);
+            const sk = exportSliceKeysSql(from, to);
+            const keys = await scope.timed(async (conn) => (await conn.runAndReadAll(sk.sql, sk.values)).getRows());
+            const rowsByFile = new Map<string, bigint[]>();
+            for (const [fh, fr] of keys) {
+              const file = fileOfHash.get(fh as bigint)!;
+              let rows = rowsByFile.get(file);
+              if (!rows) rowsByFile.set(file, (rows = []));
+              rows.push(fr as bigint);
+            }
+            const q = exportSliceSql(rowsByFile, from, to, p.format);
+            const lines = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getColumns()[0] as string[]);
             counter.rows += lines.length;
-            yield lines.join(eol) + eol;
-            chunk = await scope.timed(() => result.fetchChunk());
+            if (lines.length) yield lines.join(eol) + eol;
           }
         } finally {
           deps.metrics.rows.inc({ function: 'export' }, counter.rows);

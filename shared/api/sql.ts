@@ -225,34 +225,64 @@ export function pageSql(sources: Sources, keys: readonly { file: string; row: bi
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
 }
 
+/** Temporary table (per connection) holding an export's ordered keys; see exportKeysSql. */
+export const EXPORT_KEYS_TABLE = 'export_keys';
+
 /**
- * export: every matching post (at most `limit` when given) as one `line` column, CSV or JSON. Keys are
- * found, deduplicated, checked against deletes and (with a limit) cut first; only then are the chosen
- * physical rows read in full.
+ * export, phase 1: every matching live post's key, in export order, into the connection's temporary
+ * table `export_keys`: `seq` (1, 2, … in `sort` order), `fh`/`fr` (hash of the file and row number of
+ * the chosen version), and what the output adds to the row — `author_handle` and the f_* scores. Narrow
+ * rows only: DuckDB sorts and holds ~100 bytes per post (spilling to its temp directory past its memory
+ * limit), never the texts. With `limit`, only the first `limit` keys.
  */
-export function exportSql(sources: Sources, f: QueryFilters, sort: SortOrder, format: 'csv' | 'ndjson', limit?: number): BuiltQuery {
+export function exportKeysSql(sources: Sources, f: QueryFilters, sort: SortOrder, limit?: number): BuiltQuery {
   const b = new Binder();
   const { ctes, hasFeatures } = liveKeysCtes(b, sources, f);
-  let chosen = 'live';
-  if (limit !== undefined) {
-    ctes.push(`chosen AS (SELECT * FROM live l ORDER BY ${orderSql(sort, 'l')} LIMIT ${b.bind(limit)})`);
-    chosen = 'chosen';
-  }
+  let scores = '';
   if (!hasFeatures) {
-    // Scores join the narrow key rows, not the wide post rows: far less to hash, nothing to spill.
     ctes.push(`pfeat AS (${featuresCte(b, sources)})`);
-    ctes.push(`scored AS (SELECT k.*, ${FEATURE_OUT.map((x) => 'pf.' + x).join(', ')} FROM ${chosen} k LEFT JOIN pfeat pf ON pf.uri = k.uri)`);
-    chosen = 'scored';
+    scores = 'LEFT JOIN pfeat pf ON pf.uri = l.uri';
   }
-  const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
-  const feats = ', ' + FEATURE_OUT.map((x) => 'c.' + x).join(', ');
   ctes.push(
-    `page AS (SELECT ${cols.join(', ')}${feats} FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ` +
-      `JOIN ${chosen} c ON c.fh = hash(p.filename) AND c.fr = p.file_row_number)`,
+    `handles AS (SELECT did, arg_max(handle, indexed_at) FILTER (WHERE handle IS NOT NULL) AS handle FROM ${tableSql(b, TABLES.identities, sources.identities)} GROUP BY did)`,
   );
-  const rows = decorate(b, sources, ctes, true, false);
+  const feats = FEATURE_OUT.map((x) => `${hasFeatures ? 'l' : 'pf'}.${x}`).join(', ');
+  // A post's uri is at://<author DID>/<collection>/<rkey>: the author comes from the key, unread.
+  const select =
+    `SELECT row_number() OVER (ORDER BY ${orderSql(sort, 'l')}) AS seq, l.fh, l.fr, h.handle AS author_handle, ${feats} ` +
+    `FROM live l ${scores} LEFT JOIN handles h ON h.did = split_part(l.uri, '/', 3)`;
+  const cut = limit !== undefined ? ` QUALIFY seq <= ${b.bind(limit)}` : '';
+  return { sql: `CREATE OR REPLACE TEMP TABLE ${EXPORT_KEYS_TABLE} AS WITH ${ctes.join(',\n')}\n${select}${cut}`, values: b.values };
+}
+
+/**
+ * export, phase 2, one slice: the rows with `seq` in [fromSeq, toSeq] as output lines in order. The
+ * caller passes, per file, the row numbers of that slice (read from export_keys), so DuckDB decodes only
+ * the row groups holding them.
+ */
+export function exportSliceSql(rowsByFile: ReadonlyMap<string, readonly bigint[]>, fromSeq: number, toSeq: number, format: 'csv' | 'ndjson'): BuiltQuery {
+  const b = new Binder();
+  const read = OUTPUT_SOURCE_COLUMNS.map((c) => sqlIdent(c)).join(', ');
+  const reads = [...rowsByFile].map(
+    ([file, rows]) =>
+      `SELECT ${read}, hash(filename) AS fh, file_row_number FROM read_parquet(${b.bind(file)}::VARCHAR, filename = true, file_row_number = true) ` +
+      `WHERE file_row_number IN (${rows.map((r) => BigInt.asIntN(64, r).toString()).join(', ')})`,
+  );
+  const from = reads.length ? `(${reads.join(' UNION ALL ')})` : `(SELECT ${read}, NULL::UBIGINT AS fh, NULL::BIGINT AS file_row_number FROM ${tableSql(b, TABLES.posts, [])})`;
+  const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
   const line = format === 'csv' ? csvLineSql('r') : jsonLineSql('r');
-  return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
+  const keyCols = ['seq', 'author_handle', ...FEATURE_OUT].map((c) => `k.${c}`);
+  return {
+    sql:
+      `SELECT ${line} AS line FROM (SELECT ${cols.join(', ')}, ${keyCols.join(', ')} FROM ${from} p ` +
+      `JOIN ${EXPORT_KEYS_TABLE} k ON k.fh = p.fh AND k.fr = p.file_row_number WHERE k.seq BETWEEN ${b.bind(fromSeq)} AND ${b.bind(toSeq)}) r ORDER BY r.seq`,
+    values: b.values,
+  };
+}
+
+/** export, phase 2: the file hash and row number of the keys with `seq` in [fromSeq, toSeq]. */
+export function exportSliceKeysSql(fromSeq: number, toSeq: number): BuiltQuery {
+  return { sql: `SELECT fh, fr FROM ${EXPORT_KEYS_TABLE} WHERE seq BETWEEN $1 AND $2`, values: [fromSeq, toSeq] };
 }
 
 /**

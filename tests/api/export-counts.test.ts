@@ -1,7 +1,7 @@
 /**
  * export (CSV round-trip, NDJSON, row limit headers) and counts (exact buckets) over HTTP.
  */
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { makeTestEnv } from '../helpers/env.js';
 import { POSTS, uri, writeDataset } from './dataset.js';
 import { get, serve } from './fixture.js';
@@ -56,17 +56,9 @@ function parseCsv(text: string): string[][] {
 
 const ALL_NEWEST = ['p11', 'p10', 'p8', 'p6', 'p5', 'p4', 'p3', 'p2', 'p1', 'p9'];
 
-t.test('export csv: RFC 4180 round-trip, attachment, row-limit headers', async (t) => {
-  const env = await makeTestEnv(t, { QUERY_INDEX_SLACK_MINUTES: '1440' });
-  await writeDataset(env.cfg.storage.parquetDir);
-  const fn = await serve(t, env, 'export');
-  const res = await get(fn.url, {});
-  t.equal(res.status, 200);
-  t.match(res.headers.get('content-type'), /^text\/csv; charset=utf-8/);
-  t.match(res.headers.get('content-disposition'), /^attachment; filename="posts-.*\.csv"$/);
-  t.equal(res.headers.get('x-row-limit'), '1000');
-  t.equal(res.headers.get('x-row-limit-reached'), 'false');
-  const rows = parseCsv(res.text);
+/** Checks the whole dataset exported as CSV (newest first); returns the header row. */
+function checkFullCsv(t: Test, text: string): string[] {
+  const rows = parseCsv(text);
   const header = rows[0]!;
   t.same(header.slice(0, 4), ['uri', 'cid', 'author_did', 'author_handle']);
   t.ok(header.includes('toxicity_score'));
@@ -85,7 +77,20 @@ t.test('export csv: RFC 4180 round-trip, attachment, row-limit headers', async (
   t.equal(p1.author_handle, 'alice.test');
   t.equal(p1.sort_at, '2025-01-10T10:05:00.000000Z');
   t.equal(p1.reply_parent_uri, '', 'NULL is an empty field');
+  return header;
+}
 
+t.test('export csv: RFC 4180 round-trip, attachment, row-limit headers', async (t) => {
+  const env = await makeTestEnv(t, { QUERY_INDEX_SLACK_MINUTES: '1440' });
+  await writeDataset(env.cfg.storage.parquetDir);
+  const fn = await serve(t, env, 'export');
+  const res = await get(fn.url, {});
+  t.equal(res.status, 200);
+  t.match(res.headers.get('content-type'), /^text\/csv; charset=utf-8/);
+  t.match(res.headers.get('content-disposition'), /^attachment; filename="posts-.*\.csv"$/);
+  t.equal(res.headers.get('x-row-limit'), '1000');
+  t.equal(res.headers.get('x-row-limit-reached'), 'false');
+  const header = checkFullCsv(t, res.text);
   const filtered = parseCsv((await get(fn.url, { text: 'hello', sort: 'oldest' })).text);
   t.same(filtered.slice(1).map((r) => r[0]), ['p1', 'p2', 'p4', 'p6'].map(uri));
 
@@ -120,8 +125,9 @@ t.test('export ndjson and the row limit', async (t) => {
   t.equal(exactly.text.trim().split('\n').length, 3);
 });
 
-t.test('export without the row limit streams everything', async (t) => {
-  const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', QUERY_INDEX_SLACK_MINUTES: '1440' });
+t.test('export without the row limit streams everything, slice by slice', async (t) => {
+  // Slices of 3 rows: the 10 posts come in 4 slices, which must join up without a gap or a repeat.
+  const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', QUERY_INDEX_SLACK_MINUTES: '1440', EXPORT_SLICE_ROWS: '3' });
   await writeDataset(env.cfg.storage.parquetDir);
   const fn = await serve(t, env, 'export');
   const res = await get(fn.url, { format: 'ndjson', sort: 'oldest' });
@@ -130,6 +136,9 @@ t.test('export without the row limit streams everything', async (t) => {
   t.same(res.text.trim().split('\n').map((l) => JSON.parse(l).uri), [...ALL_NEWEST].reverse().map(uri));
   const csv = parseCsv((await get(fn.url, { has_media: 'true' })).text);
   t.same(csv.slice(1).map((r) => r[0]), [uri('p6'), uri('p1')]);
+  checkFullCsv(t, (await get(fn.url, {})).text);
+  const scored = (await get(fn.url, { format: 'ndjson', feature_filters: 'toxicity_score>=0.5' })).text.trim().split('\n').map((l) => JSON.parse(l));
+  t.same(scored.map((r) => [r.uri, r.features.toxicity_score]), [[uri('p2'), 0.5], [uri('p1'), 0.9]], 'feature filters: scores come from the filter join');
 });
 
 t.test('counts per hour and day, with a feature', async (t) => {
