@@ -261,7 +261,8 @@ async function runExport(conn: DuckDBConnection): Promise<{ rows: number; rowsPe
   for (const format of ['csv', 'ndjson']) {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--export-child', '--events', String(EVENTS), '--start', START, '--end', endTs, '--format', format, '--export-memory', opt('--export-memory', '256MB')], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: process.env,
+      // As stack.yml runs the export function (glibc reads this at process start).
+      env: { ...process.env, MALLOC_ARENA_MAX: '2' },
     });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));

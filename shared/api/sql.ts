@@ -104,6 +104,9 @@ function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined):
   return w;
 }
 
+/** Orders a uri's rows by indexed_at, then file (a HUGEINT: epoch µs above the 64-bit file hash). */
+const PICK_KEY = 'epoch_us(indexed_at)::HUGEINT * 18446744073709551616 + fh::HUGEINT';
+
 /**
  * CTEs ending in `live`: one row per matching post that is not deleted — `uri`, `sort_at`, `indexed_at`
  * of its latest version and `fh`/`fr` (file hash, row number) naming one physical row of it — plus the
@@ -114,7 +117,13 @@ export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withR
   const where = postConditions(b, f, undefined);
   const ctes = [
     `cand AS (SELECT p.uri, p.sort_at, p.indexed_at${withRowIds ? ', hash(p.filename) AS fh, p.file_row_number AS fr' : ''} FROM ${tableSql(b, TABLES.posts, sources.posts, withRowIds)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
-    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at${withRowIds ? `, arg_max({'fh': fh, 'fr': fr}, indexed_at) AS pick` : ''} FROM cand GROUP BY uri)`,
+    // The version picked is the latest; fh and fr come from one physical row because both take the
+    // arg_max of the same key, unique per (indexed_at, file). Two scalar arg_max rather than one of a
+    // struct: DuckDB's aggregate spills scalar states past its memory limit but not struct ones
+    // (an export of 870k posts failed at 256 MB with the struct, ran with these).
+    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at${
+      withRowIds ? `, arg_max(fh, ${PICK_KEY}) AS pfh, arg_max(fr, ${PICK_KEY}) AS pfr` : ''
+    } FROM cand GROUP BY uri)`,
     `del AS (SELECT uri, max(indexed_at) AS deleted_at FROM ${tableSql(b, TABLES.deletes, sources.deletes)} WHERE collection = ${b.bind(COLLECTIONS.post)} GROUP BY uri)`,
   ];
   const hasFeatures = f.features.length > 0;
@@ -128,7 +137,7 @@ export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withR
     featJoin = `JOIN feat f ON f.uri = k.uri AND ${conds.join(' AND ')} `;
   }
   ctes.push(
-    `live AS (SELECT k.uri, k.sort_at, k.indexed_at${withRowIds ? ', k.pick.fh AS fh, k.pick.fr AS fr' : ''}${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} ` +
+    `live AS (SELECT k.uri, k.sort_at, k.indexed_at${withRowIds ? ', k.pfh AS fh, k.pfr AS fr' : ''}${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} ` +
       `FROM keys k ${featJoin}LEFT JOIN del d ON d.uri = k.uri WHERE d.deleted_at IS NULL OR d.deleted_at < k.indexed_at)`,
   );
   return { ctes, hasFeatures };
@@ -266,7 +275,7 @@ export function exportSliceSql(rowsByFile: ReadonlyMap<string, readonly bigint[]
   const reads = [...rowsByFile].map(
     ([file, rows]) =>
       `SELECT ${read}, hash(filename) AS fh, file_row_number FROM read_parquet(${b.bind(file)}::VARCHAR, filename = true, file_row_number = true) ` +
-      `WHERE file_row_number IN (${rows.map((r) => BigInt.asIntN(64, r).toString()).join(', ')})`,
+      `WHERE ${rowNumberFilter(rows)}`,
   );
   const from = reads.length ? `(${reads.join(' UNION ALL ')})` : `(SELECT ${read}, NULL::UBIGINT AS fh, NULL::BIGINT AS file_row_number FROM ${tableSql(b, TABLES.posts, [])})`;
   const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
@@ -278,6 +287,24 @@ export function exportSliceSql(rowsByFile: ReadonlyMap<string, readonly bigint[]
       `JOIN ${EXPORT_KEYS_TABLE} k ON k.fh = p.fh AND k.fr = p.file_row_number WHERE k.seq BETWEEN ${b.bind(fromSeq)} AND ${b.bind(toSeq)}) r ORDER BY r.seq`,
     values: b.values,
   };
+}
+
+/**
+ * A filter on file_row_number the Parquet reader prunes row groups with. A slice's rows in one file are
+ * mostly one run (files are sorted by sort_at, a slice is a sort_at range): a range, not a list of
+ * thousands of literals, which DuckDB would spend longer parsing than reading. The join on export_keys
+ * then keeps exactly the slice's rows. A few scattered rows (back-dated posts) get an IN list.
+ */
+function rowNumberFilter(rows: readonly bigint[]): string {
+  let min = rows[0]!;
+  let max = rows[0]!;
+  for (const r of rows) {
+    if (r < min) min = r;
+    if (r > max) max = r;
+  }
+  const lit = (r: bigint) => BigInt.asIntN(64, r).toString();
+  if (rows.length <= 64 && max - min + 1n > BigInt(rows.length) * 2n) return `file_row_number IN (${rows.map(lit).join(', ')})`;
+  return `file_row_number BETWEEN ${lit(min)} AND ${lit(max)}`;
 }
 
 /** export, phase 2: the file hash and row number of the keys with `seq` in [fromSeq, toSeq]. */
