@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryScope } from '../../shared/api/runner.js';
-import { compareKeys, findKeysProgressively, type PostKey } from '../../shared/api/progressive.js';
+import { compareKeys, findKeysProgressively, nextStepHours, type PostKey } from '../../shared/api/progressive.js';
 import { postsPartitionRange } from '../../shared/api/sources.js';
 import { exactPhrasePattern } from '../../shared/api/text-match.js';
 import { parseIsoToMicros } from '../../shared/api/time.js';
@@ -133,6 +133,13 @@ t.test('newest-first hour steps give exactly the brute-force page (back-dated po
     { numRuns: 300, seed: 7 },
   );
   t.pass('300 random hour layouts');
+});
+
+t.test('step sizes: at least double, or what the hit rate says the page still needs', async (t) => {
+  t.equal(nextStepHours(1, 1, 0, 50), Infinity, 'no hit in the first hour: read everything left at once');
+  t.equal(nextStepHours(1, 1, 10, 40), 6, '10 hits an hour, 40 missing: 4 hours x 1.5');
+  t.equal(nextStepHours(1, 1, 45, 5), 2, 'nearly full: the doubling floor');
+  t.equal(nextStepHours(4, 7, 700, 0), 8, 'page full but not yet certain: double');
 });
 
 t.test('hostile random parameters: only 200, 400 or 404, never 500', async (t) => {
