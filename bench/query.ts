@@ -198,7 +198,9 @@ async function planQueries(conn: DuckDBConnection): Promise<BenchQuery[]> {
   ];
 }
 
+/** Nearest-rank percentile; NaN for no values (--no-queries). */
 function pct(xs: number[], p: number): number {
+  if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
 }
@@ -315,9 +317,9 @@ async function main(): Promise<void> {
       process.stdout.write(
         JSON.stringify({
           posts: ready.posts,
-          search_p50_ms: Math.round(pct(oursAll, 50)),
-          search_p95_ms: Math.round(pct(oursAll, 95)),
-          baseline_p95_ms: Math.round(pct(baseAll, 95)),
+          search_p50_ms: oursAll.length ? Math.round(pct(oursAll, 50)) : null,
+          search_p95_ms: oursAll.length ? Math.round(pct(oursAll, 95)) : null,
+          baseline_p95_ms: baseAll.length ? Math.round(pct(baseAll, 95)) : null,
           export_rows_per_s: csv?.rowsPerS ?? null,
           export_rss_mb: csv?.rssMb ?? null,
         }) + '\n',

@@ -245,27 +245,41 @@ export function createQueryApi(deps: QueryApiDeps) {
       // them. Memory is one slice of lines, whatever the export's size.
       handedOver = true;
       const counter = { rows: 0 };
+      const slice = cfg.api.exportSliceRows;
+      const readSlice = async (from: number): Promise<string[]> => {
+        const to = Math.min(total, from + slice - 1);
+        const sk = exportSliceKeysSql(from, to);
+        const keys = await scope.timed(async (conn) => (await conn.runAndReadAll(sk.sql, sk.values)).getRows());
+        const rowsByFile = new Map<string, bigint[]>();
+        for (const [fh, fr] of keys) {
+          const file = fileOfHash.get(fh as bigint)!;
+          let rows = rowsByFile.get(file);
+          if (!rows) rowsByFile.set(file, (rows = []));
+          rows.push(fr as bigint);
+        }
+        const q = exportSliceSql(rowsByFile, from, to, p.format);
+        return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getColumns()[0] as string[]);
+      };
       const body = (async function* stream(): AsyncGenerator<string> {
+        // One slice ahead: DuckDB reads and renders the next slice while this one is sent.
+        let next: Promise<string[]> | undefined;
         try {
           if (head) yield head;
-          for (let from = 1; from <= total; from += cfg.api.exportSliceRows) {
-            const to = Math.min(total, from + cfg.api.exportSliceRows - 1);
-            const sk = exportSliceKeysSql(from, to);
-            const keys = await scope.timed(async (conn) => (await conn.runAndReadAll(sk.sql, sk.values)).getRows());
-            const rowsByFile = new Map<string, bigint[]>();
-            for (const [fh, fr] of keys) {
-              const file = fileOfHash.get(fh as bigint)!;
-              let rows = rowsByFile.get(file);
-              if (!rows) rowsByFile.set(file, (rows = []));
-              rows.push(fr as bigint);
-            }
-            const q = exportSliceSql(rowsByFile, from, to, p.format);
-            const lines = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getColumns()[0] as string[]);
+          next = total > 0 ? readSlice(1) : undefined;
+          for (let from = 1; from <= total; from += slice) {
+            const lines = await next!;
+            next = from + slice <= total ? readSlice(from + slice) : undefined;
+            next?.catch(() => undefined); // awaited on the next turn (or in finally); no unhandled rejection meanwhile
             counter.rows += lines.length;
             if (lines.length) yield lines.join(eol) + eol;
           }
         } finally {
           deps.metrics.rows.inc({ function: 'export' }, counter.rows);
+          if (next) {
+            // The client left with a slice in flight: stop it before closing its connection.
+            scope.conn.interrupt();
+            await next.catch(() => undefined);
+          }
           scope.close();
         }
       })();

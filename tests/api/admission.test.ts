@@ -97,3 +97,29 @@ t.test('a query function holds its slot while an export streams; the next search
   );
   t.equal(api.gate.active, 0, 'both slots released');
 });
+
+t.test('an export left after its first slice (a slice in flight) stops it and frees its slot', async (t) => {
+  const env = await makeTestEnv(t, { QUERY_CONCURRENCY: '1', ROW_LIMIT_ENABLED: 'false', EXPORT_SLICE_ROWS: '2' });
+  await writeDataset(env.cfg.storage.parquetDir);
+  const ctx = await createContext(env.cfg, 'test:admission', { log: createLogger('test', { level: 'silent' }) });
+  t.teardown(() => ctx.destroy());
+  const api = createQueryApi({ cfg: env.cfg, duckdb: ctx.duckdb, redis: ctx.redis, keys: ctx.keys, log: ctx.log, metrics: apiMetrics(), functionName: 'test' });
+
+  const exp = await api.exportPosts({ format: 'ndjson', sort: 'oldest' });
+  const it = exp.body[Symbol.asyncIterator]();
+  const first = await it.next();
+  t.same(
+    String(first.value).trim().split('\n').map((l) => (JSON.parse(l) as { uri: string }).uri),
+    [uri('p9'), uri('p1')],
+    'the first slice: the two oldest posts',
+  );
+  t.equal(api.gate.active, 1, 'the export holds its slot, the next slice being read');
+  await it.return?.(undefined);
+  t.equal(api.gate.active, 0, 'leaving stopped the slice in flight and freed the slot');
+  const res = await api.search({ username: 'bob.test', sort: 'oldest' });
+  t.same(
+    (JSON.parse(res.body as string) as { data: { uri: string }[] }).data.map((p) => p.uri),
+    [uri('p3'), uri('p4'), uri('p8')],
+    'the process answers the next query normally',
+  );
+});
