@@ -16,6 +16,7 @@ import { csvHeader, FEATURE_NAMES } from './fields.js';
 import type { ApiMetrics } from './metrics.js';
 import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, type ParseOptions, type SortOrder } from './params.js';
 import { resolveUsername } from './resolve-user.js';
+import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
 import { countsSql, EXPORT_KEYS_TABLE, exportKeysSql, exportSliceKeysSql, exportSliceSql, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
@@ -103,7 +104,8 @@ export function createQueryApi(deps: QueryApiDeps) {
       const hours = posts.map(hourOfFile);
       const fromMs = hours.some((h) => h === undefined) ? -Infinity : Math.min(...(hours as number[])) - 3_600_000;
       const deletes = sources.deletes.filter((f) => (hourOfFile(f) ?? Infinity) >= fromMs);
-      const q = keysSql({ ...sources, posts, deletes }, qf, sort, scan, limit, cursor);
+      const ranges = qf.text !== undefined && cfg.api.searchTextIndex ? await scope.timed((conn) => textRanges(conn, posts, qf.text!)) : undefined;
+      const q = keysSql({ ...sources, posts, deletes }, qf, sort, scan, limit, cursor, ranges);
       const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
       const nTop = Number(rows[0]?.[5] ?? 0);
       const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint, file: String(r[3]), row: r[4] as bigint }));

@@ -174,6 +174,29 @@ export interface BuiltQuery {
   values: DuckDBValue[];
 }
 
+/** Posts files whose matches can only be in these row ranges ([first, last] row number), from the token index. */
+export type RowRanges = ReadonlyMap<string, readonly (readonly [bigint, bigint])[]>;
+
+/**
+ * The posts rows of `files` with row ids; a file listed in `ranges` contributes only the rows of its
+ * ranges (none when its list is empty), read by `file_row_number`, which prunes the other row groups.
+ */
+function postsScanSql(b: Binder, files: readonly string[], ranges?: RowRanges): string {
+  if (!ranges) return tableSql(b, TABLES.posts, files, true);
+  const whole = files.filter((f) => !ranges.has(f));
+  const parts: string[] = [];
+  if (whole.length) parts.push(`SELECT * FROM ${tableSql(b, TABLES.posts, whole, true)}`);
+  for (const [file, list] of ranges) {
+    for (const [lo, hi] of list) {
+      parts.push(
+        `SELECT * FROM read_parquet(${b.bind(file)}::VARCHAR, hive_partitioning = false, filename = true, file_row_number = true) ` +
+          `WHERE file_row_number BETWEEN ${BigInt.asIntN(64, lo)} AND ${BigInt.asIntN(64, hi)}`,
+      );
+    }
+  }
+  return parts.length ? `(${parts.join(' UNION ALL BY NAME ')})` : tableSql(b, TABLES.posts, [], true);
+}
+
 /**
  * search, phase 1: the sort keys of the first `limit` live posts among `sources.posts`. Reads only the
  * key columns (plus what the filters need), takes the top `scan` rows, and only for those checks
@@ -181,11 +204,11 @@ export interface BuiltQuery {
  * and row number of the chosen version, for phase 2), and `n_top` = how many rows the top held (when it
  * equals `scan`, more rows exist beyond it). Always at least one row (uri NULL when nothing matched).
  */
-export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, limit: number, cursor?: Cursor): BuiltQuery {
+export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, limit: number, cursor?: Cursor, ranges?: RowRanges): BuiltQuery {
   const b = new Binder();
   const where = postConditions(b, f, cursor);
   const ctes = [
-    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.cid, p.filename, p.file_row_number FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.cid, p.filename, p.file_row_number FROM ${postsScanSql(b, sources.posts, ranges)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
   ];
   let from = 'cand c';
   if (f.features.length > 0) {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../duckdb.js';
 import { listTableFiles } from '../parquet/catalog.js';
+import { buildTextIndexSql, textIndexFile } from '../parquet/text-index.js';
 import { sortKeySql, type TableDef } from '../tables/index.js';
 import { fsyncDir } from './manifest.js';
 
@@ -158,6 +159,14 @@ export async function compactTable(
   );
   const rowsOut = Number((copied.getRowObjectsJS()[0] as { Count?: unknown } | undefined)?.Count ?? 0);
   await fsyncFile(tmp);
+  if (table.searchText) {
+    // The token index goes in place before its generation file, and both before the manifest names them.
+    const index = textIndexFile(target);
+    const indexTmp = `${index}.${process.pid}.tmp`;
+    await conn.run(buildTextIndexSql(tmp, table.searchText, indexTmp, rowGroupSize, format.zstdLevel));
+    await fsyncFile(indexTmp);
+    await rename(indexTmp, index);
+  }
   await rename(tmp, target);
   await fsyncDir(path.dirname(target));
   const rowsIn = Number(counts.rows_in);

@@ -13,6 +13,7 @@ import { copyFileSync, linkSync, readdirSync, renameSync, unlinkSync } from 'nod
 import path from 'node:path';
 import { GENERATIONS_DIR, fsyncDir, writeManifest, type HourManifest } from './manifest.js';
 import { compactedFileName } from '../parquet/layout.js';
+import { textIndexFile } from '../parquet/text-index.js';
 import { isTableName } from '../tables/index.js';
 
 export interface PublishResult {
@@ -77,6 +78,7 @@ export async function publishHour(hourDir: string, manifest: HourManifest, now: 
     for (const r of entry.retired) {
       if (r.at + graceMs <= now) {
         if (unlinkQuiet(path.join(hourDir, r.file))) result.filesRemoved++;
+        if (unlinkQuiet(path.join(hourDir, textIndexFile(r.file)))) result.filesRemoved++;
         changed = true;
       } else keep.push(r);
     }
@@ -103,8 +105,11 @@ export function removeOrphans(hourDir: string, manifest: HourManifest | undefine
   }
   const referenced = new Set<string>();
   for (const e of Object.values(manifest?.tables ?? {})) {
-    referenced.add(path.basename(e.file));
-    for (const r of e.retired) referenced.add(path.basename(r.file));
+    // A generation and its token index (posts) live and die together.
+    for (const f of [e.file, ...e.retired.map((r) => r.file)]) {
+      referenced.add(path.basename(f));
+      referenced.add(path.basename(textIndexFile(f)));
+    }
   }
   let removed = 0;
   for (const n of names) if (!referenced.has(n) && unlinkQuiet(path.join(genDir, n))) removed++;

@@ -79,4 +79,5 @@ export const posts: TableDef = {
   sortKey: ['sort_at', 'uri'],
   timeColumn: 'sort_at',
   pointReads: true,
+  searchText: 'text',
 };

@@ -59,4 +59,6 @@ export interface TableDef {
    * use the smaller PARQUET_POINT_ROW_GROUP_SIZE, so such a read decodes one small row group, not an hour.
    */
   pointReads?: boolean;
+  /** The column the API's text search reads: compaction writes a token index of it (shared/parquet/text-index.ts). */
+  searchText?: string;
 }

@@ -10,6 +10,7 @@ export function readApi(r: EnvReader) {
     pageMax,
     rowLimitEnabled: r.bool('ROW_LIMIT_ENABLED', { default: 'true', doc: 'export: stop at ROW_LIMIT rows (and say so in a header).' }),
     rowLimit: r.int('ROW_LIMIT', { default: '1000', min: 1, doc: 'export: the row limit when ROW_LIMIT_ENABLED.' }),
+    searchTextIndex: r.bool('SEARCH_TEXT_INDEX', { default: 'true', doc: 'search: look text up in the token indexes of compacted posts files and read only the row groups that can match (false: scan every text).' }),
     exportSliceRows: r.int('EXPORT_SLICE_ROWS', { default: '16384', min: 1, doc: 'export without a row limit: rows read and rendered per step (its memory is about one step of output lines).' }),
     corsOrigins: r.list('CORS_ORIGINS', { default: '*', doc: 'Origins allowed to call the API from a browser (* for any).' }),
     queryTimeoutMs: r.int('QUERY_TIMEOUT_MS', { default: '15000', min: 100, doc: 'A query running longer is interrupted with a 503.' }),
