@@ -18,7 +18,7 @@ import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, 
 import { resolveUsername } from './resolve-user.js';
 import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
-import { countsSql, EXPORT_KEYS_TABLE, exportKeysSql, exportSliceKeysSql, exportSliceSql, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, EXPORT_KEYS_TABLE, exportKeysSql, exportSliceKeysSql, exportSliceSql, groupRowsByFile, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -45,7 +45,7 @@ export interface ApiAnswer {
   streamed?: () => number;
 }
 
-/** Export row limits up to this many rows are read ahead in full, so the header can say whether the limit was hit. */
+/** Export row limits up to this many rows run as one long search page (limit + 1 keys, so the header can say whether the limit was hit); larger or no limits stream slice by slice. */
 const PREFETCH_MAX_ROWS = 100_000;
 /** Buckets counts fills with zeros at most (a longer series is returned sparse). */
 const MAX_FILLED_BUCKETS = 100_000;
@@ -252,13 +252,7 @@ export function createQueryApi(deps: QueryApiDeps) {
         const to = Math.min(total, from + slice - 1);
         const sk = exportSliceKeysSql(from, to);
         const keys = await scope.timed(async (conn) => (await conn.runAndReadAll(sk.sql, sk.values)).getRows());
-        const rowsByFile = new Map<string, bigint[]>();
-        for (const [fh, fr] of keys) {
-          const file = fileOfHash.get(fh as bigint)!;
-          let rows = rowsByFile.get(file);
-          if (!rows) rowsByFile.set(file, (rows = []));
-          rows.push(fr as bigint);
-        }
+        const rowsByFile = groupRowsByFile(keys.map(([fh, fr]) => ({ file: fileOfHash.get(fh as bigint)!, row: fr as bigint })));
         const q = exportSliceSql(rowsByFile, from, to, p.format);
         return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getColumns()[0] as string[]);
       };

@@ -174,6 +174,25 @@ export interface BuiltQuery {
   values: DuckDBValue[];
 }
 
+/**
+ * A row number as an SQL literal. Row numbers come from DuckDB (phase 1, export_keys), never from a
+ * request; as literals they become a filter the Parquet reader prunes row groups with (a bound list does not).
+ */
+function rowLiteral(r: bigint): string {
+  return BigInt.asIntN(64, r).toString();
+}
+
+/** Row numbers grouped by the file they are in, in first-seen order. */
+export function groupRowsByFile(rows: Iterable<{ file: string; row: bigint }>): Map<string, bigint[]> {
+  const byFile = new Map<string, bigint[]>();
+  for (const { file, row } of rows) {
+    let list = byFile.get(file);
+    if (!list) byFile.set(file, (list = []));
+    list.push(row);
+  }
+  return byFile;
+}
+
 /** Posts files whose matches can only be in these row ranges ([first, last] row number), from the token index. */
 export type RowRanges = ReadonlyMap<string, readonly (readonly [bigint, bigint])[]>;
 
@@ -190,7 +209,7 @@ function postsScanSql(b: Binder, files: readonly string[], ranges?: RowRanges): 
     for (const [lo, hi] of list) {
       parts.push(
         `SELECT * FROM read_parquet(${b.bind(file)}::VARCHAR, hive_partitioning = false, filename = true, file_row_number = true) ` +
-          `WHERE file_row_number BETWEEN ${BigInt.asIntN(64, lo)} AND ${BigInt.asIntN(64, hi)}`,
+          `WHERE file_row_number BETWEEN ${rowLiteral(lo)} AND ${rowLiteral(hi)}`,
       );
     }
   }
@@ -238,18 +257,13 @@ export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan
  * search (and a row-limited export), phase 2: the full rows phase 1 chose, addressed by file and row
  * number (the same physical version phase 1 checked against the filters and deletes), as JSON or CSV
  * lines in page order. A `file_row_number IN (…)` filter per file lets DuckDB decode only the row groups
- * holding those rows (compacted posts files have small row groups for this; see PARQUET_POSTS_ROW_GROUP_SIZE).
+ * holding those rows (compacted posts files have small row groups for this; see PARQUET_POINT_ROW_GROUP_SIZE).
  */
 export function pageSql(sources: Sources, keys: readonly { file: string; row: bigint }[], sort: SortOrder, format: 'json' | 'csv' = 'json'): BuiltQuery {
   const b = new Binder();
   const cols = OUTPUT_SOURCE_COLUMNS.map((c) => sqlIdent(c)).join(', ');
-  const rowsByFile = new Map<string, bigint[]>();
-  for (const k of keys) rowsByFile.set(k.file, [...(rowsByFile.get(k.file) ?? []), k.row]);
-  // Row numbers come from DuckDB (phase 1), never from a request; as literals they become a filter the
-  // Parquet reader prunes row groups with (a bound list does not).
-  const reads = [...rowsByFile].map(
-    ([file, rows]) =>
-      `SELECT ${cols} FROM read_parquet(${b.bind(file)}::VARCHAR, file_row_number = true) WHERE file_row_number IN (${rows.map((r) => BigInt.asIntN(64, r).toString()).join(', ')})`,
+  const reads = [...groupRowsByFile(keys)].map(
+    ([file, rows]) => `SELECT ${cols} FROM read_parquet(${b.bind(file)}::VARCHAR, file_row_number = true) WHERE file_row_number IN (${rows.map(rowLiteral).join(', ')})`,
   );
   const ctes = [`page AS MATERIALIZED (${reads.length ? reads.join(' UNION ALL ') : `SELECT ${cols} FROM ${tableSql(b, TABLES.posts, [])}`})`];
   const rows = decorate(b, sources, ctes, false, true);
@@ -325,9 +339,8 @@ function rowNumberFilter(rows: readonly bigint[]): string {
     if (r < min) min = r;
     if (r > max) max = r;
   }
-  const lit = (r: bigint) => BigInt.asIntN(64, r).toString();
-  if (rows.length <= 64 && max - min + 1n > BigInt(rows.length) * 2n) return `file_row_number IN (${rows.map(lit).join(', ')})`;
-  return `file_row_number BETWEEN ${lit(min)} AND ${lit(max)}`;
+  if (rows.length <= 64 && max - min + 1n > BigInt(rows.length) * 2n) return `file_row_number IN (${rows.map(rowLiteral).join(', ')})`;
+  return `file_row_number BETWEEN ${rowLiteral(min)} AND ${rowLiteral(max)}`;
 }
 
 /** export, phase 2: the file hash and row number of the keys with `seq` in [fromSeq, toSeq]. */
