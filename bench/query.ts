@@ -9,7 +9,14 @@
  * bench-data/ and reused by later runs (--rebuild makes it again). Enrichment scores are added for a
  * fifth of the posts. With --json the last line is
  * {"posts","search_p50_ms","search_p95_ms","baseline_p95_ms","export_rows_per_s","export_rss_mb"}.
- * Other options: --no-export, --build-only, --export-memory 256MB (DuckDB memory limit of the export process).
+ * Other options: --no-export, --build-only, --export-memory 256MB (DuckDB memory limit of the export process),
+ * --only kind,kind (e.g. rare_word,feature), --baseline-reps N (0: no baseline).
+ *
+ * `--month [--days 30]`: the same query mix over a month (~70M posts), made from the day dataset by
+ * bench/query-month.ts (30 shifted copies of the compacted day, ~10 minutes once; kept in bench-data/);
+ * the baseline is then a plain DuckDB scan over all the month's posts files, run once per query
+ * (`--baseline-reps`), and there is no export run (it reads 1M rows either way). With --json the last
+ * line is {"posts","days","search_p50_ms","search_p95_ms","baseline_p95_ms"}.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -32,6 +39,7 @@ import { batchFilePath, batchName, hourOfTimeUs } from '../shared/parquet/layout
 import { createTableSql, TABLES } from '../shared/tables/index.js';
 import { generateEvents } from '../local-tools/generator/generator.js';
 import { SPEC_POST_SHARE } from '../local-tools/generator/mix.js';
+import { buildMonth } from './query-month.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -43,12 +51,16 @@ const opt = (name: string, dflt: string) => {
 const JSON_OUT = flag('--json');
 const EVENTS = Number(opt('--events', '8100000'));
 const REPS = Number(opt('--reps', '5'));
+const MONTH = flag('--month');
+const DAYS = Number(opt('--days', '30'));
+const BASELINE_REPS = Number(opt('--baseline-reps', MONTH ? '1' : String(REPS)));
 const START = '2026-07-01T00:00:00.000Z';
 const DIR = path.join(ROOT, 'bench-data', `query-${EVENTS}`);
+const MONTH_DIR = path.join(ROOT, 'bench-data', `query-${EVENTS}-month${DAYS}`);
 const say = (s: string) => (JSON_OUT ? process.stderr : process.stdout).write(s + '\n');
 
-function benchEnv(extra: Record<string, string> = {}): Record<string, string | undefined> {
-  return { ...process.env, DATA_DIR: DIR, LOG_LEVEL: 'warn', QUERY_TIMEOUT_MS: '120000', QUERY_MAX_SCAN_BYTES: '0', ...extra };
+function benchEnv(extra: Record<string, string> = {}, dataDir = DIR): Record<string, string | undefined> {
+  return { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', QUERY_TIMEOUT_MS: '120000', QUERY_MAX_SCAN_BYTES: '0', ...extra };
 }
 
 /** Generates the day, pushes it through Redis and the flush, compacts, adds scores and the naive file. */
@@ -96,7 +108,7 @@ async function finishBuild(): Promise<void> {
   const cfg = loadConfig(benchEnv({ REDIS_PREFIX: `bench:query:${randomBytes(4).toString('hex')}:` }));
   const ctx = await createContext(cfg, 'bench:query', { log: createLogger('bench:query', { level: 'warn' }) });
   try {
-    await rm(path.join(cfg.storage.parquetDir, 'year=2026/month=07/day=01/hour=00', 'post_features-0000000000001-0_0000000000001-1.parquet'), { force: true });
+    for (const f of await listTableFiles(cfg.storage.parquetDir, 'post_features')) await rm(f, { force: true });
     await addFeaturesAndNaive(ctx);
     const conn = await ctx.duckdb.connect();
     const posts = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${sqlString(naivePath())})`)).getRows()[0]![0]);
@@ -119,14 +131,21 @@ async function addFeaturesAndNaive(ctx: AppContext): Promise<void> {
     const src = `read_parquet($1::VARCHAR[], union_by_name = true)`;
     const files = [listValue(posts)];
     await conn.run(createTableSql(TABLES.post_features, 'pf', { temp: true }));
+    // Scored an hour after the post was seen, as an hourly classifier job would, and filed (as the
+    // enrich function files an import) under the hour of the import.
     await conn.run(
       `INSERT INTO pf (uri, toxicity_score, political_score, perspective_insult, model, scored_at)
-       SELECT uri, (hash(uri || 't') % 1000) / 1000.0, (hash(uri || 'p') % 1000) / 1000.0, (hash(uri || 'i') % 1000) / 1000.0, 'bench-model-1', TIMESTAMPTZ '2026-07-02 00:00:00+00'
+       SELECT uri, (hash(uri || 't') % 1000) / 1000.0, (hash(uri || 'p') % 1000) / 1000.0, (hash(uri || 'i') % 1000) / 1000.0, 'bench-model-1',
+         date_trunc('hour', indexed_at) + INTERVAL 1 HOUR + INTERVAL 10 MINUTE
        FROM ${src} WHERE hash(uri) % 5 = 0`,
       files,
     );
-    const file = batchFilePath(parquetDir, hourOfTimeUs(BigInt(Date.parse(START)) * 1000n), 'post_features', batchName('1-0', '1-1'));
-    await conn.run(`COPY pf TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
+    const hours = (await conn.runAndReadAll(`SELECT DISTINCT epoch_us(scored_at) FROM pf ORDER BY 1`)).getRows().map((r) => r[0] as bigint);
+    for (const us of hours) {
+      const file = batchFilePath(parquetDir, hourOfTimeUs(us), 'post_features', batchName('1-0', '1-1'));
+      await mkdir(path.dirname(file), { recursive: true });
+      await conn.run(`COPY (SELECT * FROM pf WHERE epoch_us(scored_at) = ${us}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
+    }
     await mkdir(path.dirname(naivePath()), { recursive: true });
     // The naive baseline: the same posts (deduplicated, deleted ones removed, as the tree after compaction) in one file.
     const live = await listTableFiles(parquetDir, 'posts');
@@ -147,25 +166,43 @@ interface BenchQuery {
   values?: (string | number)[];
 }
 
-/** Picks words and authors from the data so the mix is the same for every dataset size. */
-async function planQueries(conn: DuckDBConnection): Promise<BenchQuery[]> {
-  const naive = `read_parquet(${sqlString(naivePath())})`;
+/** Where the baseline reads: SQL table expressions for the posts and the scores. */
+interface Baseline {
+  posts: string;
+  features: string;
+}
+
+const dayBaseline = (): Baseline => ({ posts: `read_parquet(${sqlString(naivePath())})`, features: `read_parquet(${sqlString(naiveFeaturesPath())})` });
+
+/** The month's baseline: every posts and scores file of the tree, read plainly (no index, no pruning). */
+const monthBaseline = (parquetDir: string): Baseline => ({
+  posts: `read_parquet(${sqlString(path.join(parquetDir, '*/*/*/*/posts*.parquet'))})`,
+  features: `read_parquet(${sqlString(path.join(parquetDir, '*/*/*/*/post_features-*.parquet'))})`,
+});
+
+/**
+ * Picks words and authors from the day's data so the mix is the same for every dataset size (the month
+ * repeats the day's texts and authors).
+ */
+async function planQueries(conn: DuckDBConnection, b: Baseline): Promise<BenchQuery[]> {
+  const sample = `read_parquet(${sqlString(naivePath())})`;
+  const naive = b.posts;
   const one = async (sql: string) => (await conn.runAndReadAll(sql)).getRows()[0]!;
   const words = (
     await conn.runAndReadAll(
-      `SELECT w, count(*) c FROM (SELECT unnest(string_split(lower(text), ' ')) w FROM ${naive} USING SAMPLE 50000 ROWS) WHERE length(w) >= 4 AND regexp_matches(w, '^[a-z]+$') GROUP BY w ORDER BY c DESC`,
+      `SELECT w, count(*) c FROM (SELECT unnest(string_split(lower(text), ' ')) w FROM ${sample} USING SAMPLE 50000 ROWS) WHERE length(w) >= 4 AND regexp_matches(w, '^[a-z]+$') GROUP BY w ORDER BY c DESC`,
     )
   ).getRows();
   const common = String(words[0]![0]);
   const common2 = String(words[3]![0]);
   const midRare = String(words[Math.min(words.length - 1, 400)]![0]);
-  const [author] = await one(`SELECT author_did FROM ${naive} GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
-  const [author2] = await one(`SELECT author_did FROM ${naive} GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 50`);
-  const [tag] = await one(`SELECT lower(h) FROM (SELECT unnest(hashtags) h FROM ${naive} USING SAMPLE 50000 ROWS) GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
+  const [author] = await one(`SELECT author_did FROM ${sample} GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
+  const [author2] = await one(`SELECT author_did FROM ${sample} GROUP BY 1 ORDER BY count(*) DESC LIMIT 1 OFFSET 50`);
+  const [tag] = await one(`SELECT lower(h) FROM (SELECT unnest(hashtags) h FROM ${sample} USING SAMPLE 50000 ROWS) GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`);
   const day = START.slice(0, 10);
   const base = (where: string, order = 'sort_at DESC, uri DESC') => `SELECT uri, text, sort_at FROM ${naive} WHERE ${where} ORDER BY ${order} LIMIT 50`;
   const feat = (where: string, fwhere: string) =>
-    `SELECT p.uri, p.text, p.sort_at FROM ${naive} p JOIN read_parquet(${sqlString(naiveFeaturesPath())}) f USING (uri) WHERE ${where} AND ${fwhere} ORDER BY p.sort_at DESC LIMIT 50`;
+    `SELECT p.uri, p.text, p.sort_at FROM ${naive} p JOIN ${b.features} f USING (uri) WHERE ${where} AND ${fwhere} ORDER BY p.sort_at DESC LIMIT 50`;
   const hourBuckets = (where: string) => `SELECT (epoch_us(sort_at) // 3600000000) AS b, count(*) FROM ${naive} WHERE ${where} GROUP BY 1 ORDER BY 1`;
   const lit = (s: string) => sqlString(s);
   return [
@@ -193,7 +230,7 @@ async function planQueries(conn: DuckDBConnection): Promise<BenchQuery[]> {
       name: 'counts per day, feature=toxicity_score',
       fn: 'counts',
       params: { granularity: 'day', feature: 'toxicity_score' },
-      baseline: `SELECT epoch_us(p.sort_at) // 86400000000, count(*), count(f.toxicity_score), avg(f.toxicity_score) FROM ${naive} p LEFT JOIN read_parquet(${sqlString(naiveFeaturesPath())}) f USING (uri) GROUP BY 1`,
+      baseline: `SELECT epoch_us(p.sort_at) // 86400000000, count(*), count(f.toxicity_score), avg(f.toxicity_score) FROM ${naive} p LEFT JOIN ${b.features} f USING (uri) GROUP BY 1`,
     },
   ];
 }
@@ -211,19 +248,20 @@ async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return performance.now() - t;
 }
 
-async function runQueries(cfg: Config, api: QueryApi, conn: DuckDBConnection) {
-  const queries = await planQueries(conn);
+async function runQueries(cfg: Config, api: QueryApi, conn: DuckDBConnection, b: Baseline) {
+  const only = opt('--only', '');
+  const queries = (await planQueries(conn, b)).filter((q) => !only || only.split(',').includes(q.kind));
   const rows: { kind: string; name: string; ours: number[]; base: number[]; hits: number }[] = [];
   for (const q of queries) {
     const call = () => (q.fn === 'search' ? api.search(q.params) : api.counts(q.params));
     const first = await call(); // warm-up (file metadata, OS cache)
-    await conn.runAndReadAll(q.baseline);
+    if (BASELINE_REPS >= REPS) await conn.runAndReadAll(q.baseline);
     const hits = q.fn === 'search' ? (JSON.parse(first.body as string) as { meta: { count: number } }).meta.count : first.rows;
     const ours: number[] = [];
     const base: number[] = [];
-    for (let i = 0; i < REPS; i++) {
-      ours.push(await timeIt(call));
-      base.push(await timeIt(() => conn.runAndReadAll(q.baseline)));
+    for (let i = 0; i < Math.max(REPS, BASELINE_REPS); i++) {
+      if (i < REPS) ours.push(await timeIt(call));
+      if (i < BASELINE_REPS) base.push(await timeIt(() => conn.runAndReadAll(q.baseline)));
     }
     rows.push({ kind: q.kind, name: q.name, ours, base, hits });
     say(`  ${q.kind.padEnd(12)} ${q.name.slice(0, 44).padEnd(44)} ours p50 ${pct(ours, 50).toFixed(0).padStart(6)} ms  naive p50 ${pct(base, 50).toFixed(0).padStart(6)} ms  (${hits} rows)`);
@@ -277,28 +315,53 @@ async function runExport(conn: DuckDBConnection): Promise<{ rows: number; rowsPe
   return out;
 }
 
+/** The month from the day dataset (bench/query-month.ts). */
+async function buildMonthDataset(): Promise<void> {
+  const day = JSON.parse(await readFile(path.join(DIR, 'ready.json'), 'utf8')) as { posts: number };
+  const t0 = performance.now();
+  say(`building the month: ${DAYS} days from the day dataset under ${MONTH_DIR}`);
+  await rm(MONTH_DIR, { recursive: true, force: true });
+  const dayCfg = loadConfig(benchEnv({ REDIS_PREFIX: 'bench:query:month:' }));
+  const cfg = loadConfig(benchEnv({ REDIS_PREFIX: 'bench:query:month:' }, MONTH_DIR));
+  const db = await (await import('../shared/duckdb.js')).openDuckDB(cfg);
+  const conn = await db.connect();
+  try {
+    const m = await buildMonth(conn, dayCfg.storage.parquetDir, cfg.storage.parquetDir, DAYS, cfg.pipeline.pointRowGroupSize, say);
+    const posts = Number((await conn.runAndReadAll(`SELECT count(*) FROM ${monthBaseline(cfg.storage.parquetDir).posts}`)).getRows()[0]![0]);
+    if (posts !== day.posts * DAYS) throw new Error(`month holds ${posts} posts, expected ${day.posts} × ${DAYS}`);
+    await writeFile(path.join(MONTH_DIR, 'ready.json'), JSON.stringify({ events: EVENTS * DAYS, posts, days: DAYS, hours: m.hours, build_s: Math.round((performance.now() - t0) / 1000) }));
+    say(`  month ready: ${posts} posts in ${m.hours} hours (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
 async function main(): Promise<void> {
   if (flag('--export-child')) return exportChild();
   if (flag('--finish') && !existsSync(path.join(DIR, 'ready.json'))) {
     // A build whose flush and compaction completed but whose last step failed: redo only that step.
     await finishBuild();
   }
-  if (flag('--rebuild') || !existsSync(path.join(DIR, 'ready.json'))) {
+  if ((flag('--rebuild') && !flag('--rebuild-month')) || !existsSync(path.join(DIR, 'ready.json'))) {
     say(`building the dataset: ${EVENTS} events (≈${Math.round(EVENTS * SPEC_POST_SHARE)} posts) under ${DIR}`);
     const redisCheck = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { lazyConnect: true, maxRetriesPerRequest: 1 });
     await redisCheck.connect();
     await redisCheck.quit();
     await build();
   }
+  if (MONTH && (flag('--rebuild') || flag('--rebuild-month') || !existsSync(path.join(MONTH_DIR, 'ready.json')))) await buildMonthDataset();
   if (flag('--build-only')) return;
-  const ready = JSON.parse(await readFile(path.join(DIR, 'ready.json'), 'utf8')) as { events: number; posts: number; build_s: number };
-  say(`dataset: ${ready.events} events, ${ready.posts} posts (built in ${ready.build_s} s); ${REPS} runs per query`);
-  const cfg = loadConfig(benchEnv({ REDIS_PREFIX: 'bench:query:run:' }));
+  const readyFile = path.join(MONTH ? MONTH_DIR : DIR, 'ready.json');
+  const ready = JSON.parse(await readFile(readyFile, 'utf8')) as { events: number; posts: number; build_s: number; days?: number };
+  say(`dataset: ${ready.days ?? 1} day(s), ${ready.posts} posts (built in ${ready.build_s} s); ${REPS} runs per query, ${BASELINE_REPS} per baseline`);
+  const cfg = loadConfig(benchEnv({ REDIS_PREFIX: 'bench:query:run:' }, MONTH ? MONTH_DIR : DIR));
   const ctx = await createContext(cfg, 'bench:query', { log: createLogger('bench:query', { level: 'warn' }) });
   const api = createQueryApi({ cfg, duckdb: ctx.duckdb, redis: ctx.redis, keys: ctx.keys, log: ctx.log, metrics: apiMetrics() });
   const conn = await ctx.duckdb.connect();
   try {
-    const rows = flag('--no-queries') ? [] : await runQueries(cfg, api, conn);
+    const baseline = MONTH ? monthBaseline(cfg.storage.parquetDir) : dayBaseline();
+    const rows = flag('--no-queries') ? [] : await runQueries(cfg, api, conn, baseline);
     say('\nper kind (ms)            ours p50   ours p95   naive p50  naive p95');
     const kinds = [...new Set(rows.map((r) => r.kind))];
     for (const k of kinds) {
@@ -310,6 +373,13 @@ async function main(): Promise<void> {
     const oursAll = search.flatMap((r) => r.ours);
     const baseAll = search.flatMap((r) => r.base);
     say(`  ${'search (all kinds)'.padEnd(22)} ${pct(oursAll, 50).toFixed(0).padStart(8)} ${pct(oursAll, 95).toFixed(0).padStart(10)} ${pct(baseAll, 50).toFixed(0).padStart(10)} ${pct(baseAll, 95).toFixed(0).padStart(10)}`);
+    if (MONTH) {
+      if (JSON_OUT) {
+        const p = (xs: number[], q: number) => (xs.length ? Math.round(pct(xs, q)) : null);
+        process.stdout.write(JSON.stringify({ posts: ready.posts, days: ready.days, search_p50_ms: p(oursAll, 50), search_p95_ms: p(oursAll, 95), baseline_p95_ms: p(baseAll, 95) }) + '\n');
+      }
+      return;
+    }
     say(`\nexport of ~1M rows (separate process, row limit off, DUCKDB_MEMORY_LIMIT=${opt('--export-memory', '256MB')}):`);
     const exp = flag('--no-export') ? [] : await runExport(conn);
     const csv = exp.find((e) => e.format === 'csv');

@@ -11,7 +11,7 @@ import type { Logger } from '../log.js';
 import type { RedisKeys } from '../redis.js';
 import { AdmissionGate } from './admission.js';
 import { encodeCursor, type Cursor } from './cursor.js';
-import { findKeysProgressively, hourOfFile, type PostKey } from './progressive.js';
+import { filesAfterPosts, findKeysProgressively, type PostKey } from './progressive.js';
 import { csvHeader, FEATURE_NAMES } from './fields.js';
 import type { ApiMetrics } from './metrics.js';
 import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, type ParseOptions, type SortOrder } from './params.js';
@@ -99,13 +99,11 @@ export function createQueryApi(deps: QueryApiDeps) {
   /** Phase 1 of search (see progressive.ts): the first `limit` keys, exactly. */
   async function findKeys(scope: QueryScope, sources: Sources, qf: QueryFilters, sort: SortOrder, limit: number, cursor?: Cursor): Promise<PostKey[]> {
     return findKeysProgressively(sources, sort, limit, async (posts, scan) => {
-      // A delete is indexed after its post, so deletes older than the step's oldest hour cannot matter
-      // (one hour of margin for clock differences between Jetstream instances after a fail-over).
-      const hours = posts.map(hourOfFile);
-      const fromMs = hours.some((h) => h === undefined) ? -Infinity : Math.min(...(hours as number[])) - 3_600_000;
-      const deletes = sources.deletes.filter((f) => (hourOfFile(f) ?? Infinity) >= fromMs);
+      // Deletes and scores of the step's posts can only be in its hours or later ones.
+      const deletes = filesAfterPosts(sources.deletes, posts);
+      const postFeatures = filesAfterPosts(sources.postFeatures, posts);
       const ranges = qf.text !== undefined && cfg.api.searchTextIndex ? await scope.timed((conn) => textRanges(conn, posts, qf.text!)) : undefined;
-      const q = keysSql({ ...sources, posts, deletes }, qf, sort, scan, limit, cursor, ranges);
+      const q = keysSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, limit, cursor, ranges);
       const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
       const nTop = Number(rows[0]?.[5] ?? 0);
       const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint, file: String(r[3]), row: r[4] as bigint }));
@@ -116,7 +114,9 @@ export function createQueryApi(deps: QueryApiDeps) {
   /** Phase 2 of search: the full rows of `keys` (read by file and row number), in their order, as JSON or CSV lines. */
   async function readPage(scope: QueryScope, sources: Sources, keys: readonly PostKey[], sort: SortOrder, format: 'json' | 'csv'): Promise<string[]> {
     if (keys.length === 0) return [];
-    const q = pageSql(sources, keys, sort, format);
+    // Scores of the page's posts are only in partitions from the oldest page post's hour on.
+    const postFeatures = filesAfterPosts(sources.postFeatures, [...new Set(keys.map((k) => k.file))]);
+    const q = pageSql({ ...sources, postFeatures }, keys, sort, format);
     return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
   }
 

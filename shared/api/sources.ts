@@ -9,11 +9,13 @@
  *   back-dating createdAt, imported archives). Hours after `end + QUERY_INDEX_SLACK_MINUTES` are
  *   skipped, so a range query misses only posts indexed more than the slack after their sort_at.
  *   Queries without an upper bound read every later hour.
- * Identities and post_features are read whole: a handle or a score may be older than any post range.
+ * Identities are read whole: a handle may be older than any post range. post_features are read from the
+ * oldest posts partition on (minus a margin, see filesAfterPosts): scores are imported after their post.
  */
 import { stat } from 'node:fs/promises';
 import { listTableFiles } from '../parquet/catalog.js';
 import type { Cursor } from './cursor.js';
+import { filesAfterPosts } from './progressive.js';
 import type { QueryFilters, Sources } from './sql.js';
 
 export interface SourcePlan {
@@ -71,6 +73,8 @@ export async function planSources(f: QueryFilters, opts: PlanOptions): Promise<S
     listTableFiles(opts.parquetDir, 'post_features'),
     listTableFiles(opts.parquetDir, 'identities'),
   ]);
-  const bytes = await fileBytes([...posts, ...deletes, ...(opts.wholeFeatures ? postFeatures : [])]);
-  return { sources: { posts, deletes, postFeatures, identities }, bytes };
+  // Scores are filed under the hour of their import, which comes after their post's.
+  const scores = filesAfterPosts(postFeatures, posts);
+  const bytes = await fileBytes([...posts, ...deletes, ...(opts.wholeFeatures ? scores : [])]);
+  return { sources: { posts, deletes, postFeatures: scores, identities }, bytes };
 }

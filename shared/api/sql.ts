@@ -205,13 +205,11 @@ function postsScanSql(b: Binder, files: readonly string[], ranges?: RowRanges): 
   const whole = files.filter((f) => !ranges.has(f));
   const parts: string[] = [];
   if (whole.length) parts.push(`SELECT * FROM ${tableSql(b, TABLES.posts, whole, true)}`);
+  // One read per file: DuckDB prunes row groups with an OR of row-number ranges as with one range.
   for (const [file, list] of ranges) {
-    for (const [lo, hi] of list) {
-      parts.push(
-        `SELECT * FROM read_parquet(${b.bind(file)}::VARCHAR, hive_partitioning = false, filename = true, file_row_number = true) ` +
-          `WHERE file_row_number BETWEEN ${rowLiteral(lo)} AND ${rowLiteral(hi)}`,
-      );
-    }
+    if (list.length === 0) continue;
+    const within = list.map(([lo, hi]) => `file_row_number BETWEEN ${rowLiteral(lo)} AND ${rowLiteral(hi)}`).join(' OR ');
+    parts.push(`SELECT * FROM read_parquet(${b.bind(file)}::VARCHAR, hive_partitioning = false, filename = true, file_row_number = true) WHERE ${within}`);
   }
   return parts.length ? `(${parts.join(' UNION ALL BY NAME ')})` : tableSql(b, TABLES.posts, [], true);
 }

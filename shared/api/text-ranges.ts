@@ -9,8 +9,15 @@ import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { indexPiece, textIndexFile } from '../parquet/text-index.js';
 import type { RowRanges } from './sql.js';
 
-/** Beyond this many ranges in one step, a plain scan of the step's files is cheaper. */
-const MAX_RANGES = 96;
+/**
+ * Beyond this many ranges in one step, a plain scan of the step's files is cheaper: at least 96 (measured
+ * on a day of 24 hour files), and 2 per indexed file (a compacted hour at the spec's rate holds ~6 row
+ * groups, so reading up to a third of them by range still beats reading them all; a month's rare word
+ * has ~500 ranges in 720 files).
+ */
+function maxRanges(indexedFiles: number): number {
+  return Math.max(96, 2 * indexedFiles);
+}
 
 /** Index present or not, per generation file: both are immutable once the generation is in place. */
 const hasIndex = new Map<string, boolean>();
@@ -36,15 +43,29 @@ export async function textRanges(conn: DuckDBConnection, files: readonly string[
     if (idx) byIndex.set(idx, f);
   }
   if (byIndex.size === 0) return undefined;
+  const max = maxRanges(byIndex.size);
+  // No GROUP BY or ORDER BY, so the scan stops at the LIMIT: a common word reads a few index row groups,
+  // not every index (a month's 720 indexes take ~2 s to read whole). Several tokens can contain the piece
+  // in one range (`everyone`, `everyones`), hence the raw cap of twice the budget; reaching it means too
+  // many ranges (a plain scan, always correct).
+  const cap = 2 * max + 1;
   const rows = (
-    await conn.runAndReadAll(
-      `SELECT filename, lo, hi FROM read_parquet($1::VARCHAR[], filename = true) WHERE contains(token, $2) GROUP BY ALL ORDER BY filename, lo LIMIT ${MAX_RANGES + 1}`,
-      [listValue([...byIndex.keys()]), piece],
-    )
+    await conn.runAndReadAll(`SELECT filename, lo, hi FROM read_parquet($1::VARCHAR[], filename = true) WHERE contains(token, $2) LIMIT ${cap}`, [
+      listValue([...byIndex.keys()]),
+      piece,
+    ])
   ).getRows();
-  if (rows.length > MAX_RANGES) return undefined;
+  if (rows.length >= cap) return undefined;
   const ranges = new Map<string, [bigint, bigint][]>();
   for (const f of byIndex.values()) ranges.set(f, []);
-  for (const [idx, lo, hi] of rows) ranges.get(byIndex.get(String(idx))!)!.push([lo as bigint, hi as bigint]);
+  const seen = new Set<string>();
+  for (const [idx, lo, hi] of rows) {
+    const key = `${String(idx)}\0${String(lo)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    ranges.get(byIndex.get(String(idx))!)!.push([lo as bigint, hi as bigint]);
+  }
+  if (seen.size > max) return undefined;
+  for (const list of ranges.values()) list.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
   return ranges;
 }

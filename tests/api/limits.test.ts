@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryScope } from '../../shared/api/runner.js';
-import { compareKeys, findKeysProgressively, nextStepHours, type PostKey } from '../../shared/api/progressive.js';
+import { compareKeys, filesAfterPosts, findKeysProgressively, nextStepHours, type PostKey } from '../../shared/api/progressive.js';
 import { postsPartitionRange } from '../../shared/api/sources.js';
 import { exactPhrasePattern } from '../../shared/api/text-match.js';
 import { parseIsoToMicros } from '../../shared/api/time.js';
@@ -135,8 +135,21 @@ t.test('newest-first hour steps give exactly the brute-force page (back-dated po
   t.pass('300 random hour layouts');
 });
 
+t.test('deletes and scores of a step: from the oldest posts hour minus one hour on', async (t) => {
+  const at = (d: string, h: string, name: string) => `/p/year=2026/month=07/day=${d}/hour=${h}/${name}`;
+  const scores = [at('01', '08', 'post_features-a.parquet'), at('01', '09', 'post_features-b.parquet'), at('01', '10', 'post_features-c.parquet'), at('02', '00', 'post_features-d.parquet'), '/elsewhere/post_features.parquet'];
+  t.same(
+    filesAfterPosts(scores, [at('01', '12', 'posts.parquet'), at('01', '10', 'posts.parquet')]),
+    [at('01', '09', 'post_features-b.parquet'), at('01', '10', 'post_features-c.parquet'), at('02', '00', 'post_features-d.parquet'), '/elsewhere/post_features.parquet'],
+    'hours 09 (the margin) and later, and the file outside the layout',
+  );
+  t.same(filesAfterPosts(scores, [at('01', '12', 'posts.parquet'), '/elsewhere/posts.parquet']), scores, 'a posts file of unknown hour: every file');
+  t.same(filesAfterPosts(scores, [at('02', '02', 'posts.parquet')]), [at('02', '00', 'post_features-d.parquet'), '/elsewhere/post_features.parquet'].slice(1), 'nothing from two hours before');
+});
+
 t.test('step sizes: at least double, or what the hit rate says the page still needs', async (t) => {
-  t.equal(nextStepHours(1, 1, 0, 50), Infinity, 'no hit in the first hour: read everything left at once');
+  t.equal(nextStepHours(1, 1, 0, 50), 4, 'no hit in the first hour: four hours next');
+  t.equal(nextStepHours(4, 5, 0, 50), 16, 'still no hit: quadruple again');
   t.equal(nextStepHours(1, 1, 10, 40), 6, '10 hits an hour, 40 missing: 4 hours x 1.5');
   t.equal(nextStepHours(1, 1, 45, 5), 2, 'nearly full: the doubling floor');
   t.equal(nextStepHours(4, 7, 700, 0), 8, 'page full but not yet certain: double');
