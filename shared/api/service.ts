@@ -9,6 +9,7 @@ import type { Config } from '../config/index.js';
 import { BadRequestError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RedisKeys } from '../redis.js';
+import { queryLinesAsBytes } from '../duckdb.js';
 import { AdmissionGate } from './admission.js';
 import { encodeCursor, type Cursor } from './cursor.js';
 import { filesAfterPosts, findKeysProgressively, type PostKey } from './progressive.js';
@@ -202,7 +203,7 @@ export function createQueryApi(deps: QueryApiDeps) {
    * export: every matching post, streamed as CSV or NDJSON. With ROW_LIMIT_ENABLED the export stops at
    * ROW_LIMIT rows and says so in `X-Row-Limit` / `X-Row-Limit-Reached`.
    */
-  async function exportPosts(raw: RawQuery, signal?: AbortSignal): Promise<ApiAnswer & { body: AsyncIterable<string> }> {
+  async function exportPosts(raw: RawQuery, signal?: AbortSignal): Promise<ApiAnswer & { body: AsyncIterable<string | Buffer> }> {
     const p = parseExportParams(raw, parseOpts);
     const limit = cfg.api.rowLimitEnabled ? cfg.api.rowLimit : undefined;
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
@@ -248,26 +249,26 @@ export function createQueryApi(deps: QueryApiDeps) {
       handedOver = true;
       const counter = { rows: 0 };
       const slice = cfg.api.exportSliceRows;
-      const readSlice = async (from: number): Promise<string[]> => {
+      const readSlice = async (from: number): Promise<{ bytes: Buffer; rows: number }> => {
         const to = Math.min(total, from + slice - 1);
         const sk = exportSliceKeysSql(from, to);
         const keys = await scope.timed(async (conn) => (await conn.runAndReadAll(sk.sql, sk.values)).getRows());
         const rowsByFile = groupRowsByFile(keys.map(([fh, fr]) => ({ file: fileOfHash.get(fh as bigint)!, row: fr as bigint })));
         const q = exportSliceSql(rowsByFile, from, to, p.format);
-        return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getColumns()[0] as string[]);
+        return scope.timed((conn) => queryLinesAsBytes(conn, q.sql, q.values, eol));
       };
-      const body = (async function* stream(): AsyncGenerator<string> {
+      const body = (async function* stream(): AsyncGenerator<string | Buffer> {
         // One slice ahead: DuckDB reads and renders the next slice while this one is sent.
-        let next: Promise<string[]> | undefined;
+        let next: Promise<{ bytes: Buffer; rows: number }> | undefined;
         try {
           if (head) yield head;
           next = total > 0 ? readSlice(1) : undefined;
           for (let from = 1; from <= total; from += slice) {
-            const lines = await next!;
+            const part = await next!;
             next = from + slice <= total ? readSlice(from + slice) : undefined;
             next?.catch(() => undefined); // awaited on the next turn (or in finally); no unhandled rejection meanwhile
-            counter.rows += lines.length;
-            if (lines.length) yield lines.join(eol) + eol;
+            counter.rows += part.rows;
+            if (part.rows) yield part.bytes;
           }
         } finally {
           deps.metrics.rows.inc({ function: 'export' }, counter.rows);
