@@ -33,6 +33,25 @@ function indexOf(file: string): string | undefined {
   return has ? textIndexFile(file) : undefined;
 }
 
+/** Index files read first when a step has many (a day's worth, spread over the step). */
+const PROBE_FILES = 24;
+
+/**
+ * Whether a sample of the indexes says the piece is in more ranges than the step's budget: then the full
+ * lookup would only conclude "scan" after reading most indexes (a common word over a month: ~1.4 s). An
+ * estimate can only choose the plain scan, which is always correct.
+ */
+async function looksCommon(conn: DuckDBConnection, indexes: readonly string[], piece: string, max: number): Promise<boolean> {
+  const stride = indexes.length / PROBE_FILES;
+  const sample = Array.from({ length: PROBE_FILES }, (_, i) => indexes[Math.floor(i * stride)]!);
+  const reader = await conn.runAndReadAll(`SELECT count(*) FROM (SELECT DISTINCT filename, lo FROM read_parquet($1::VARCHAR[], filename = true) WHERE contains(token, $2))`, [
+    listValue(sample),
+    piece,
+  ]);
+  const inSample = Number(reader.getRows()[0]![0]);
+  return inSample * stride > max;
+}
+
 /** Row ranges per indexed file of `files` that can hold `text`; undefined: scan every file whole. */
 export async function textRanges(conn: DuckDBConnection, files: readonly string[], text: string): Promise<RowRanges | undefined> {
   const piece = indexPiece(text);
@@ -44,6 +63,7 @@ export async function textRanges(conn: DuckDBConnection, files: readonly string[
   }
   if (byIndex.size === 0) return undefined;
   const max = maxRanges(byIndex.size);
+  if (byIndex.size > 4 * PROBE_FILES && (await looksCommon(conn, [...byIndex.keys()], piece, max))) return undefined;
   // No GROUP BY or ORDER BY, so the scan stops at the LIMIT: a common word reads a few index row groups,
   // not every index (a month's 720 indexes take ~2 s to read whole). Several tokens can contain the piece
   // in one range (`everyone`, `everyones`), hence the raw cap of twice the budget; reaching it means too
