@@ -12,36 +12,17 @@
  *
  * What this does not model: texts repeat every day, so a word's hits are spread evenly over the month.
  */
-import { link, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { generationFile, MANIFEST_NAME, readManifest, type HourManifest } from '../shared/compact/manifest.js';
 import { sqlString } from '../shared/duckdb.js';
+import { listHourDirs, listHourTableFiles } from '../shared/parquet/catalog.js';
 import { batchFilePath, batchName, compactedFileName, hourOfMs, partitionDir } from '../shared/parquet/layout.js';
 import { textIndexFile } from '../shared/parquet/text-index.js';
 import { TABLES, type TableName } from '../shared/tables/index.js';
 
 const DAY_MS = 86_400_000;
-
-/** Hour folders of a tree (absolute paths), oldest first. */
-async function hourDirs(root: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory() && /^(year|month|day|hour)=\d+$/.test(e.name));
-    for (const e of names.sort((a, b) => a.name.localeCompare(b.name))) {
-      if (depth === 3) out.push(path.join(dir, e.name));
-      else await walk(path.join(dir, e.name), depth + 1);
-    }
-  };
-  await walk(root, 0);
-  return out;
-}
-
-/** The hour folder's start (ms) from its `year=/month=/day=/hour=` path. */
-function hourStartMs(dir: string): number {
-  const n = (k: string) => Number(new RegExp(`${k}=(\\d+)`).exec(dir)![1]);
-  return Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'));
-}
 
 /** `SELECT *` of a table's file with its times moved `k` days and its URI-like columns suffixed. */
 function shiftedSql(table: TableName, file: string, k: number): string {
@@ -75,24 +56,24 @@ export async function buildMonth(
   await rm(monthParquet, { recursive: true, force: true });
   // Row order must be the source's: the token index names rows by number.
   await conn.run('SET preserve_insertion_order = true');
-  const hours = await hourDirs(dayParquet);
+  const hours = await listHourDirs(dayParquet);
   const summary: MonthSummary = { days, hours: 0, files: 0 };
   const t0 = performance.now();
-  const firstHourMs = hourStartMs(hours[0]!);
+  const firstHourMs = hours[0]!.hour.startMs;
   for (let k = 0; k < days; k++) {
-    for (const src of hours) {
+    for (const { dir: src, hour: srcHour } of hours) {
       const manifest = (await readManifest(src)) ?? { version: 1, tables: {} };
-      const hour = hourOfMs(hourStartMs(src) + k * DAY_MS);
+      const hour = hourOfMs(srcHour.startMs + k * DAY_MS);
       const dest = partitionDir(monthParquet, hour);
       // The day's last events spill into the next day's first hours, which day k + 1 compacts: there
       // they are a late batch file beside that hour's generation, as a late flush would leave them.
-      const spill = hourStartMs(src) >= firstHourMs + DAY_MS && k < days - 1;
+      const spill = srcHour.startMs >= firstHourMs + DAY_MS && k < days - 1;
       await mkdir(path.join(dest, '.compact'), { recursive: true });
       // Scores: batch files (enrichment imports), one per hour, URIs suffixed as the posts'.
-      for (const name of (await readdir(src)).filter((n) => n.startsWith('post_features-'))) {
+      for (const from of await listHourTableFiles(src, 'post_features')) {
         const to = batchFilePath(monthParquet, hour, 'post_features', batchName(`${k + 1}-0`, `${k + 1}-1`));
-        if (k === 0) await link(path.join(src, name), to);
-        else await conn.run(`COPY (${shiftedSql('post_features', path.join(src, name), k)}) TO ${sqlString(to)} (FORMAT parquet, COMPRESSION zstd)`);
+        if (k === 0) await link(from, to);
+        else await conn.run(`COPY (${shiftedSql('post_features', from, k)}) TO ${sqlString(to)} (FORMAT parquet, COMPRESSION zstd)`);
         summary.files++;
       }
       const out: HourManifest = { version: 1, tables: {} };
