@@ -322,7 +322,9 @@ export class EventGenerator implements GenState {
     m.ascii = true;
     m.operation = 'delete';
     m.collection = collection;
-    const rev = tid(this.nowUs - this.rng.int(50_000), this.pop.clockId(target.author));
+    // A PDS orders a repository's commits: the delete's revision is never before its record's (whose
+    // revision is drawn up to 50 ms before its own event), so no jitter back here.
+    const rev = tid(this.nowUs, this.pop.clockId(target.author));
     return `{"did":"${this.pop.did(target.author)}","time_us":${this.nowUs},"kind":"commit","commit":{"rev":"${rev}","operation":"delete","collection":"${collection}","rkey":"${target.rkey}"}}`;
   }
 

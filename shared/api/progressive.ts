@@ -11,6 +11,7 @@
  * Each step asks for the top `scan` rows of its files; when deletes and duplicates among them leave
  * fewer than `limit` live keys while more rows exist, the step is repeated with a larger `scan`.
  */
+import { AFTER_POST_MARGIN_MS } from '../parquet/layout.js';
 import type { SortOrder } from './params.js';
 import type { Sources } from './sql.js';
 
@@ -33,14 +34,6 @@ export function hourOfFile(file: string): number | undefined {
   if (!m) return undefined;
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]));
 }
-
-/**
- * Deletes and scores are written after their post (a delete is indexed after the post it deletes; an
- * enrichment import, filed under the hour of the import, scores a post already seen on the network), by
- * clocks that may differ: Jetstream's for posts and deletes, the enrich function's for scores. One hour
- * of margin covers a Jetstream fail-over or a skewed server clock.
- */
-export const AFTER_POST_MARGIN_MS = 3_600_000;
 
 /**
  * Of `files` (deletes or post_features), those that can hold rows about posts in `posts`: partitions no

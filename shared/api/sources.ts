@@ -4,13 +4,14 @@
  *
  * Partitions follow `indexed_at` (Jetstream time_us) and `sort_at = least(created_at, indexed_at)`:
  * - lower side, exact: a post with sort_at >= start has indexed_at >= start, so hours before start's
- *   hour are skipped without loss (same for deletes: a delete is indexed after its post);
+ *   hour are skipped without loss;
  * - upper side, with slack: a post with sort_at < end can have been indexed any time later (a client
  *   back-dating createdAt, imported archives). Hours after `end + QUERY_INDEX_SLACK_MINUTES` are
  *   skipped, so a range query misses only posts indexed more than the slack after their sort_at.
  *   Queries without an upper bound read every later hour.
- * Identities are read whole: a handle may be older than any post range. post_features are read from the
- * oldest posts partition on (minus a margin, see filesAfterPosts): scores are imported after their post.
+ * Identities are read whole: a handle may be older than any post range. Deletes and post_features are read
+ * from the oldest posts partition listed on, minus a margin (filesAfterPosts): both come after their post,
+ * but a delete may carry another Jetstream instance's clock, so it can sit in the hour before its post's.
  */
 import { stat } from 'node:fs/promises';
 import { listTableFiles } from '../parquet/catalog.js';
@@ -67,13 +68,13 @@ export interface PlanOptions {
 /** Lists the files of every table the query touches. */
 export async function planSources(f: QueryFilters, opts: PlanOptions): Promise<SourcePlan> {
   const range = postsPartitionRange(f, opts.slackMinutes, opts.cursor);
-  const [posts, deletes, postFeatures, identities] = await Promise.all([
+  const [posts, allDeletes, postFeatures, identities] = await Promise.all([
     listTableFiles(opts.parquetDir, 'posts', range),
-    listTableFiles(opts.parquetDir, 'deletes', range.fromUs !== undefined ? { fromUs: range.fromUs } : undefined),
+    listTableFiles(opts.parquetDir, 'deletes'),
     listTableFiles(opts.parquetDir, 'post_features'),
     listTableFiles(opts.parquetDir, 'identities'),
   ]);
-  // Scores are filed under the hour of their import, which comes after their post's.
+  const deletes = filesAfterPosts(allDeletes, posts);
   const scores = filesAfterPosts(postFeatures, posts);
   const bytes = await fileBytes([...posts, ...deletes, ...(opts.wholeFeatures ? scores : [])]);
   return { sources: { posts, deletes, postFeatures: scores, identities }, bytes };

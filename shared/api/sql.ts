@@ -104,6 +104,23 @@ function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined):
   return w;
 }
 
+/**
+ * `del`: the latest delete (by repository revision) of each post uri in `sources.deletes`, optionally
+ * only of the uris `among` selects. A delete hides the versions of its record committed before it
+ * (`notDeletedSql`): revisions are TIDs, ordered per repository by the PDS that signs them, so the order
+ * holds whatever clock the Jetstream instance that stamped time_us had; a record re-created under the
+ * same rkey after its delete has a later revision and stays.
+ */
+function deletesCte(b: Binder, sources: Sources, among?: string): string {
+  return (
+    `del AS (SELECT uri, max(rev) AS deleted_rev FROM ${tableSql(b, TABLES.deletes, sources.deletes)} ` +
+    `WHERE collection = ${b.bind(COLLECTIONS.post)}${among ? ` AND uri IN (${among})` : ''} GROUP BY uri)`
+  );
+}
+
+/** True when the row `alias` (with `rev`), left-joined to `del d`, is not deleted. */
+const notDeletedSql = (alias: string) => `(d.deleted_rev IS NULL OR d.deleted_rev < ${alias}.rev)`;
+
 /** Orders a uri's rows by indexed_at, then file (a HUGEINT: epoch µs above the 64-bit file hash). */
 const PICK_KEY = 'epoch_us(indexed_at)::HUGEINT * 18446744073709551616 + fh::HUGEINT';
 
@@ -116,15 +133,16 @@ const PICK_KEY = 'epoch_us(indexed_at)::HUGEINT * 18446744073709551616 + fh::HUG
 export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withRowIds = true): { ctes: string[]; hasFeatures: boolean } {
   const where = postConditions(b, f, undefined);
   const ctes = [
-    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at${withRowIds ? ', hash(p.filename) AS fh, p.file_row_number AS fr' : ''} FROM ${tableSql(b, TABLES.posts, sources.posts, withRowIds)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.rev${withRowIds ? ', hash(p.filename) AS fh, p.file_row_number AS fr' : ''} FROM ${tableSql(b, TABLES.posts, sources.posts, withRowIds)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
     // The version picked is the latest; fh and fr come from one physical row because both take the
     // arg_max of the same key, unique per (indexed_at, file). Two scalar arg_max rather than one of a
     // struct: DuckDB's aggregate spills scalar states past its memory limit but not struct ones
     // (an export of 870k posts failed at 256 MB with the struct, ran with these).
-    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at${
+    // rev: the uri's latest revision, what a delete must follow to hide the post.
+    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at, max(rev) AS rev${
       withRowIds ? `, arg_max(fh, ${PICK_KEY}) AS pfh, arg_max(fr, ${PICK_KEY}) AS pfr` : ''
     } FROM cand GROUP BY uri)`,
-    `del AS (SELECT uri, max(indexed_at) AS deleted_at FROM ${tableSql(b, TABLES.deletes, sources.deletes)} WHERE collection = ${b.bind(COLLECTIONS.post)} GROUP BY uri)`,
+    deletesCte(b, sources),
   ];
   const hasFeatures = f.features.length > 0;
   let featJoin = '';
@@ -138,7 +156,7 @@ export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withR
   }
   ctes.push(
     `live AS (SELECT k.uri, k.sort_at, k.indexed_at${withRowIds ? ', k.pfh AS fh, k.pfr AS fr' : ''}${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} ` +
-      `FROM keys k ${featJoin}LEFT JOIN del d ON d.uri = k.uri WHERE d.deleted_at IS NULL OR d.deleted_at < k.indexed_at)`,
+      `FROM keys k ${featJoin}LEFT JOIN del d ON d.uri = k.uri WHERE ${notDeletedSql('k')})`,
   );
   return { ctes, hasFeatures };
 }
@@ -225,7 +243,7 @@ export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan
   const b = new Binder();
   const where = postConditions(b, f, cursor);
   const ctes = [
-    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.cid, p.filename, p.file_row_number FROM ${postsScanSql(b, sources.posts, ranges)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.rev, p.cid, p.filename, p.file_row_number FROM ${postsScanSql(b, sources.posts, ranges)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
   ];
   let from = 'cand c';
   if (f.features.length > 0) {
@@ -237,12 +255,9 @@ export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan
     from = `cand c JOIN feat f ON f.uri = c.uri AND ${conds.join(' AND ')}`;
   }
   ctes.push(`top AS MATERIALIZED (SELECT c.* FROM ${from} ORDER BY ${orderSql(sort, 'c')} LIMIT ${b.bind(scan)})`);
+  ctes.push(deletesCte(b, sources, 'SELECT uri FROM top'));
   ctes.push(
-    `del AS (SELECT uri, max(indexed_at) AS deleted_at FROM ${tableSql(b, TABLES.deletes, sources.deletes)} ` +
-      `WHERE collection = ${b.bind(COLLECTIONS.post)} AND uri IN (SELECT uri FROM top) GROUP BY uri)`,
-  );
-  ctes.push(
-    `live AS (SELECT t.* FROM top t LEFT JOIN del d ON d.uri = t.uri WHERE d.deleted_at IS NULL OR d.deleted_at < t.indexed_at ` +
+    `live AS (SELECT t.* FROM top t LEFT JOIN del d ON d.uri = t.uri WHERE ${notDeletedSql('t')} ` +
       `QUALIFY row_number() OVER (PARTITION BY t.uri ORDER BY t.indexed_at DESC, t.cid DESC) = 1 ORDER BY ${orderSql(sort, 't')} LIMIT ${b.bind(limit)})`,
   );
   return {

@@ -65,18 +65,18 @@ export function collectionTableSql(collection: string): string {
 export type DeleteTarget = string;
 
 /**
- * Loads the deletes of `files` into `compact_new_deletes` (uri, deleted_at) and returns the (table, hour)
+ * Loads the deletes of `files` into `compact_new_deletes` (uri, deleted_rev = the latest delete's revision) and returns the (table, hour)
  * targets they can hit. Post deletes also target `post_features`.
  */
 export async function loadNewDeletes(conn: DuckDBConnection, files: string[]): Promise<Set<DeleteTarget>> {
   if (files.length === 0) {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE compact_new_deletes (uri VARCHAR, deleted_at TIMESTAMPTZ)`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE compact_new_deletes (uri VARCHAR, deleted_rev VARCHAR)`);
     return new Set();
   }
-  // Collection and rkey come from the uri (at://did/collection/rkey): only uri and indexed_at are relied on.
+  // Collection and rkey come from the uri (at://did/collection/rkey): only uri and rev are relied on.
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE compact_new_deletes AS
-     SELECT uri, max(indexed_at) AS deleted_at,
+     SELECT uri, max(rev) AS deleted_rev,
        split_part(uri, '/', 4) AS collection, split_part(uri, '/', 5) AS rkey
      FROM read_parquet([${files.map(sqlString).join(', ')}], hive_partitioning = false, union_by_name = true) GROUP BY uri`,
   );

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../duckdb.js';
 import { listTableFiles } from '../parquet/catalog.js';
+import { AFTER_POST_MARGIN_MS } from '../parquet/layout.js';
 import { buildTextIndexSql, textIndexFile } from '../parquet/text-index.js';
 import { sortKeySql, type TableDef } from '../tables/index.js';
 import { fsyncDir } from './manifest.js';
@@ -95,23 +96,28 @@ export async function scalarRow(conn: DuckDBConnection, sql: string): Promise<Re
   return (r.getRowObjectsJS()[0] ?? {}) as Record<string, unknown>;
 }
 
-/** The anti-join condition: the row's record was deleted at or after the row was seen. */
+/**
+ * The anti-join condition: the row's record was deleted by a commit at or after the row's own. Repository
+ * revisions (TIDs) order a record's commits whatever clock stamped the events; a record re-created under
+ * the same rkey after its delete has a later revision and stays. Rows without a revision (post_features)
+ * go with any delete of their uri.
+ */
 function deletedCond(t: TableDef, alias: string): string {
-  const at = hasColumn(t, 'indexed_at') ? ` AND d.deleted_at >= ${alias}.indexed_at` : '';
-  return `EXISTS (SELECT 1 FROM compact_deletes d WHERE d.uri = ${alias}.uri${at})`;
+  const after = hasColumn(t, 'rev') ? ` AND d.deleted_rev >= ${alias}.rev` : '';
+  return `EXISTS (SELECT 1 FROM compact_deletes d WHERE d.uri = ${alias}.uri${after})`;
 }
 
 /**
- * Builds `compact_deletes` (uri → latest delete time), what merges anti-join with: the new deletes, plus
- * every delete from the hour `fromMs` on when an hour with new batch files is merged (a delete filed
- * before an hour began cannot remove a row seen in it).
+ * Builds `compact_deletes` (uri → latest delete revision), what merges anti-join with: the new deletes,
+ * plus every delete filed from the hour `fromMs` on (minus the clock margin) when an hour with new batch
+ * files is merged (a delete filed more than the margin before an hour began cannot remove a row seen in it).
  */
 export async function loadDeletes(conn: DuckDBConnection, parquetDir: string, fromMs: number | undefined): Promise<number> {
-  const files = fromMs === undefined ? [] : await listTableFiles(parquetDir, 'deletes', { fromUs: BigInt(fromMs) * 1000n });
-  const more = files.length ? `UNION ALL SELECT uri, indexed_at AS deleted_at FROM ${readSql(files)}` : '';
+  const files = fromMs === undefined ? [] : await listTableFiles(parquetDir, 'deletes', { fromUs: BigInt(fromMs - AFTER_POST_MARGIN_MS) * 1000n });
+  const more = files.length ? `UNION ALL SELECT uri, rev AS deleted_rev FROM ${readSql(files)}` : '';
   await conn.run(
     `CREATE OR REPLACE TEMP TABLE compact_deletes AS
-     SELECT uri, max(deleted_at) AS deleted_at FROM (SELECT uri, deleted_at FROM compact_new_deletes ${more}) GROUP BY uri`,
+     SELECT uri, max(deleted_rev) AS deleted_rev FROM (SELECT uri, deleted_rev FROM compact_new_deletes ${more}) GROUP BY uri`,
   );
   const row = await scalarRow(conn, `SELECT count(*)::BIGINT AS n FROM compact_deletes`);
   return Number(row.n);

@@ -57,13 +57,13 @@ export async function planDeleteHits(conn: DuckDBConnection, plans: HourPlan[], 
     }
   }
   const byFile = new Map(genFiles.map((g) => [g.file, g]));
-  // One scan of the uri (and indexed_at) columns of the recent compacted files: which hold a row deleted since.
-  for (const timed of [true, false]) {
-    const files = genFiles.filter((g) => hasColumn(TABLES[g.table], 'indexed_at') === timed).map((g) => g.file);
+  // One scan of the uri (and rev) columns of the recent compacted files: which hold a row deleted since.
+  for (const revised of [true, false]) {
+    const files = genFiles.filter((g) => hasColumn(TABLES[g.table], 'rev') === revised).map((g) => g.file);
     if (files.length === 0) continue;
     const hit = await conn.runAndReadAll(
       `SELECT DISTINCT f.filename AS file FROM read_parquet(${fileList(files)}, filename = true, hive_partitioning = false, union_by_name = true) f
-       JOIN compact_new_deletes d ON d.uri = f.uri${timed ? ' AND d.deleted_at >= f.indexed_at' : ''}`,
+       JOIN compact_new_deletes d ON d.uri = f.uri${revised ? ' AND d.deleted_rev >= f.rev' : ''}`,
     );
     for (const row of hit.getRowObjectsJS()) {
       const g = byFile.get(String(row.file));

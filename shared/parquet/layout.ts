@@ -9,6 +9,15 @@ import type { TableName } from '../tables/types.js';
 export const HOUR_US = 3_600_000_000n;
 export const HOUR_MS = 3_600_000;
 
+/**
+ * Deletes and scores are written after their post (a delete is committed after the post it deletes; an
+ * enrichment import, filed under the hour of the import, scores a post already seen on the network), but
+ * they are filed by clocks that may differ from the post's: another Jetstream instance's after a
+ * fail-over, the enrich function's server clock. Readers look for them from one hour before the post's
+ * partition on.
+ */
+export const AFTER_POST_MARGIN_MS = 3_600_000;
+
 /** An hour partition, as its start in ms since the epoch (UTC, always a whole hour). */
 export interface HourPartition {
   year: number;

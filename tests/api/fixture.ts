@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import { createFunctionApp } from '../../template/node20-express/app.js';
+import { tid } from '../../local-tools/generator/ids.js';
 import { createApiFunction, type ApiFunctionName } from '../../shared/api/function.js';
 import { sqlIdent, sqlString } from '../../shared/duckdb.js';
 import { batchFilePath, batchName, hourOfTimeUs } from '../../shared/parquet/layout.js';
@@ -80,7 +81,10 @@ export interface PostSpec {
 
 export const uriOf = (did: string, rkey: string) => `at://${did}/app.bsky.feed.post/${rkey}`;
 
-/** A posts row as the flush would write it (sort_at = the earlier of createdAt and indexed_at). */
+/** The repository revision of a commit made at `iso` (a TID of that time, as a PDS writes it). */
+export const revAt = (iso: string, clockId = 0) => tid(Date.parse(iso) * 1000, clockId);
+
+/** A posts row as the flush would write it (sort_at = the earlier of createdAt and indexed_at; rev of indexed_at). */
 export function postRow(p: PostSpec): Row {
   const indexed = p.indexedAt ?? p.at;
   const sortAt = Date.parse(p.at) < Date.parse(indexed) ? p.at : indexed;
@@ -89,7 +93,7 @@ export function postRow(p: PostSpec): Row {
     cid: `bafy${p.rkey}`,
     author_did: p.did,
     rkey: p.rkey,
-    rev: `rev${p.rkey}`,
+    rev: revAt(indexed),
     operation: 'create',
     text: p.text,
     created_at: p.at,
@@ -109,8 +113,9 @@ export function postRow(p: PostSpec): Row {
   };
 }
 
-export function deleteRow(did: string, rkey: string, at: string): Row {
-  return { uri: uriOf(did, rkey), collection: 'app.bsky.feed.post', author_did: did, rkey, rev: `del${rkey}`, indexed_at: at };
+/** The delete of a post, stamped `at`; its commit revision defaults to that time. */
+export function deleteRow(did: string, rkey: string, at: string, rev = revAt(at, 1)): Row {
+  return { uri: uriOf(did, rkey), collection: 'app.bsky.feed.post', author_did: did, rkey, rev, indexed_at: at };
 }
 
 export function identityRow(did: string, handle: string, at: string, seq = 1): Row {

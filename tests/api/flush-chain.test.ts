@@ -14,6 +14,7 @@ import { runFlush } from '../../shared/flush/index.js';
 import { createLogger } from '../../shared/log.js';
 import { redisKeys } from '../../shared/redis.js';
 import { makeTestEnv, waitFor } from '../helpers/env.js';
+import { tid } from '../../local-tools/generator/ids.js';
 import { get, serve } from './fixture.js';
 
 const T0 = Date.parse('2026-03-02T10:00:00Z') * 1000;
@@ -25,7 +26,7 @@ function post(did: string, rkey: string, timeUs: number, record: Record<string, 
     did,
     time_us: timeUs,
     kind: 'commit',
-    commit: { rev: `rev${rkey}`, operation: 'create', collection: 'app.bsky.feed.post', rkey, cid: `bafy${rkey}`, record: { $type: 'app.bsky.feed.post', ...record } },
+    commit: { rev: tid(timeUs, 0), operation: 'create', collection: 'app.bsky.feed.post', rkey, cid: `bafy${rkey}`, record: { $type: 'app.bsky.feed.post', ...record } },
   });
 }
 
@@ -43,7 +44,7 @@ const B1 = post(BOB, 'b1', T0 + 2_000_000, {
 });
 const B2 = post(BOB, 'b2', T0 + 3_000_000, { text: 'hello, soon deleted', createdAt: '2026-03-02T10:00:02.000Z' });
 const IDENT = JSON.stringify({ did: ALICE, time_us: T0 + 4_000_000, kind: 'identity', identity: { did: ALICE, handle: 'alice.flush.test', seq: 1, time: '2026-03-02T10:00:03Z' } });
-const DEL_B2 = JSON.stringify({ did: BOB, time_us: T0 + 3_600_000_000, kind: 'commit', commit: { rev: 'revdel', operation: 'delete', collection: 'app.bsky.feed.post', rkey: 'b2' } });
+const DEL_B2 = JSON.stringify({ did: BOB, time_us: T0 + 3_600_000_000, kind: 'commit', commit: { rev: tid(T0 + 3_600_000_000, 0), operation: 'delete', collection: 'app.bsky.feed.post', rkey: 'b2' } });
 
 t.test('search over what the flush wrote: deletes in a later batch, replays, real events', async (t) => {
   const env = await makeTestEnv(t, { FLUSH_CONSUMER: 'api-test' });

@@ -17,7 +17,7 @@ import { toErrorResponse } from '../../shared/errors.js';
 import { redisKeys } from '../../shared/redis.js';
 import { makeTestEnv } from '../helpers/env.js';
 import { writeDataset } from './dataset.js';
-import { get, serve } from './fixture.js';
+import { deleteRow, get, postRow, revAt, serve, uriOf, writeRows } from './fixture.js';
 
 t.test('a query past its budget is interrupted: 503 query_timeout', async (t) => {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
@@ -145,6 +145,31 @@ t.test('deletes and scores of a step: from the oldest posts hour minus one hour 
   );
   t.same(filesAfterPosts(scores, [at('01', '12', 'posts.parquet'), '/elsewhere/posts.parquet']), scores, 'a posts file of unknown hour: every file');
   t.same(filesAfterPosts(scores, [at('02', '02', 'posts.parquet')]), [at('02', '00', 'post_features-d.parquet'), '/elsewhere/post_features.parquet'].slice(1), 'nothing from two hours before');
+});
+
+t.test('a delete stamped by a clock up to an hour behind still hides its post from a start-bounded query', async (t) => {
+  // Posts and deletes carry Jetstream's time_us; after a fail-over to another instance the delete can be
+  // stamped before its post, in the previous hour partition, while the post's sort_at is inside the range.
+  // The commit revisions, from the PDS, still order them: the delete was committed at 10:45.
+  const env = await makeTestEnv(t, {});
+  const dir = env.cfg.storage.parquetDir;
+  const dave = 'did:plc:dave';
+  await writeRows(dir, 'posts', [
+    postRow({ did: dave, rkey: 'q1', text: 'gone later', at: '2025-03-01T10:30:00Z' }),
+    postRow({ did: dave, rkey: 'q2', text: 'still here', at: '2025-03-01T10:40:00Z' }),
+  ]);
+  await writeRows(dir, 'deletes', [deleteRow(dave, 'q1', '2025-03-01T09:50:00Z', revAt('2025-03-01T10:45:00Z'))]);
+  const range = { start: '2025-03-01T10:00:00Z', end: '2025-03-01T11:00:00Z' };
+  const search = await serve(t, env, 'search');
+  const exp = await serve(t, env, 'export');
+  const counts = await serve(t, env, 'counts');
+  const found = await get(search.url, range);
+  t.same(found.json().data.map((d: { uri: string }) => d.uri), [uriOf(dave, 'q2')], 'search');
+  const csv = await get(exp.url, { ...range, format: 'ndjson' });
+  t.same(csv.text.trim().split('\n').map((l) => JSON.parse(l).uri), [uriOf(dave, 'q2')], 'export');
+  const total = await get(counts.url, { ...range, granularity: 'hour' });
+  t.same(total.json().data, [{ start: '2025-03-01T10:00:00.000Z', count: 1 }], 'counts');
+  t.equal(total.json().meta.total, 1, 'counts total');
 });
 
 t.test('step sizes: at least double, or what the hit rate says the page still needs', async (t) => {

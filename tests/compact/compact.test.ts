@@ -6,9 +6,9 @@ import { readManifest } from '../../shared/compact/manifest.js';
 import { tidHourSql } from '../../shared/compact/deletes.js';
 import { sqlString } from '../../shared/duckdb.js';
 import { listTableFiles } from '../../shared/parquet/catalog.js';
-import { hourOfMs, partitionDir } from '../../shared/parquet/layout.js';
+import { HOUR_MS, hourOfMs, partitionDir } from '../../shared/parquet/layout.js';
 import { makeTestEnv } from '../helpers/env.js';
-import { compactContext, countFiles, deleteOf, hourStart, isoAt, post, rows, writeBatch, writePostsRange } from './fixtures.js';
+import { compactContext, countFiles, deleteOf, hourStart, isoAt, post, rows, tid, writeBatch, writePostsRange } from './fixtures.js';
 
 const FAST = { swapGraceMs: 20, graceMinutes: 15 };
 
@@ -86,7 +86,7 @@ t.test('deleted posts are removed: same hour, and a delete arriving in a later h
   const p = [1, 2, 3, 4].map((n) => post(n, h1 + n * 60_000));
   await writeBatch(ctx.conn, dir, 'posts', h1, p);
   await writeBatch(ctx.conn, dir, 'likes', h1, [
-    { uri: 'at://did:plc:x/app.bsky.feed.like/l1', author_did: 'did:plc:x', rkey: 'l1', rev: 'r1', subject_uri: p[0]!.uri as string, indexed_at: p[0]!.indexed_at as string },
+    { uri: 'at://did:plc:x/app.bsky.feed.like/l1', author_did: 'did:plc:x', rkey: 'l1', rev: tid(BigInt(h1 + 60_000) * 1000n, 7), subject_uri: p[0]!.uri as string, indexed_at: p[0]!.indexed_at as string },
   ]);
   // Post 1 deleted in the same hour, after it was flushed.
   await writeBatch(ctx.conn, dir, 'deletes', h1, [deleteOf(p[0]!.uri as string, h1 + 30 * 60_000)]);
@@ -119,7 +119,9 @@ t.test('a record re-created after its delete is kept; the open hour is not compa
   const dir = env.cfg.storage.parquetDir;
   const h = hourStart(4);
   const old = post(1, h + 60_000);
-  const again = post(1, h + 50 * 60_000, { rev: 'rev1-again' });
+  // Same uri (same rkey), committed again after the delete: a later revision.
+  const againRev = tid(BigInt(h + 50 * 60_000) * 1000n, 1);
+  const again = post(1, h + 50 * 60_000, { uri: old.uri!, rkey: old.rkey!, rev: againRev });
   await writeBatch(ctx.conn, dir, 'posts', h, [old, again]);
   await writeBatch(ctx.conn, dir, 'deletes', h, [deleteOf(old.uri as string, h + 10 * 60_000)]);
   const open = hourStart(0);
@@ -128,10 +130,29 @@ t.test('a record re-created after its delete is kept; the open hour is not compa
   const s = await compact(ctx, FAST);
   t.equal(s.hours_compacted, 1);
   const kept = await rows(ctx.conn, `SELECT rev FROM read_parquet([${(await listTableFiles(dir, 'posts', { toUs: BigInt(h + 3_599_999) * 1000n })).map(sqlString).join(', ')}])`);
-  t.same(kept, [{ rev: 'rev1-again' }]);
+  t.same(kept, [{ rev: againRev }]);
   const openDir = partitionDir(dir, hourOfMs(open));
   t.equal(await readManifest(openDir), undefined, 'open hour untouched');
   t.equal(readdirSync(openDir).filter((n) => n.startsWith('posts-')).length, 1);
+});
+
+t.test('a delete stamped in the hour before its post (another Jetstream clock) removes it, also when applied in an earlier run', async (t) => {
+  const env = await makeTestEnv(t);
+  const ctx = await compactContext(t, env);
+  const dir = env.cfg.storage.parquetDir;
+  const h = hourStart(4);
+  const victim = post(1, h + 5 * 60_000);
+  // Filed under the previous hour by a clock 15 minutes behind, but committed (rev) after the post.
+  const del = { ...deleteOf(victim.uri as string, h - 10 * 60_000), rev: tid(BigInt(h + 20 * 60_000) * 1000n, 3) };
+  await writeBatch(ctx.conn, dir, 'deletes', h - HOUR_MS, [del]);
+  const s1 = await compact(ctx, FAST);
+  t.equal(s1.hours_compacted, 1, 'the deletes hour, alone');
+  // The post's batch reaches the tree only now (a late flush): the delete is no longer new.
+  await writeBatch(ctx.conn, dir, 'posts', h, [victim, post(2, h + 6 * 60_000)]);
+  const s2 = await compact(ctx, FAST);
+  t.same(s2.tables.posts, { rows_in: 2, rows_out: 1, duplicates_removed: 0, deleted_removed: 1 });
+  const left = await rows(ctx.conn, `SELECT rkey FROM read_parquet([${(await listTableFiles(dir, 'posts')).map(sqlString).join(', ')}])`);
+  t.same(left, [{ rkey: post(2, h + 6 * 60_000).rkey }]);
 });
 
 t.test('a second run while one holds the lock does nothing', async (t) => {

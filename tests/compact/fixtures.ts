@@ -47,7 +47,7 @@ export function post(n: number, atMs: number, extra: Row = {}): Row {
     cid: `bafy${n}`,
     author_did: did,
     rkey,
-    rev: `rev${n}`,
+    rev: tid(BigInt(atMs) * 1000n, n),
     operation: 'create',
     text: `post number ${n}`,
     created_at: ts,
@@ -58,10 +58,10 @@ export function post(n: number, atMs: number, extra: Row = {}): Row {
   };
 }
 
-/** The delete of a row with `uri`, seen at `atMs`. */
+/** The delete of a row with `uri`, seen at `atMs` and committed then (its rev is the TID of that time). */
 export function deleteOf(uri: string, atMs: number): Row {
   const [, , did, collection, rkey] = uri.split('/');
-  return { uri, collection: collection!, author_did: did!, rkey: rkey!, rev: `del-${rkey}`, indexed_at: isoAt(atMs) };
+  return { uri, collection: collection!, author_did: did!, rkey: rkey!, rev: tid(BigInt(atMs) * 1000n, 1023), indexed_at: isoAt(atMs) };
 }
 
 function literal(v: Row[string], type: string): string {
