@@ -3,7 +3,7 @@
  * HTTP: each takes the raw query parameters and returns what the handler sends. One DuckDB instance per
  * process; one connection per request, interrupted on timeout.
  */
-import { listValue, type DuckDBInstance } from '@duckdb/node-api';
+import { listValue, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { BadRequestError } from '../errors.js';
@@ -19,7 +19,7 @@ import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, 
 import { resolveUsername } from './resolve-user.js';
 import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
-import { countsSql, EXPORT_KEYS_TABLE, exportKeysSql, exportSliceKeysSql, exportSliceSql, groupRowsByFile, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, exportPartitions, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -235,9 +235,23 @@ export function createQueryApi(deps: QueryApiDeps) {
         return { headers, body: fromLines(head, lines, eol), rows: lines.length, streamed: () => lines.length };
       }
 
-      // Phase 1: every key, sorted, into a temporary table (narrow rows; DuckDB spills them if needed).
-      const kq = exportKeysSql(prepared.sources, prepared.qf, p.sort, limit);
-      await scope.timed((conn) => conn.run(kq.sql, kq.values));
+      // Phase 1: every key, sorted, into a temporary table (narrow rows; DuckDB spills them if needed),
+      // built by partitions of the uris so that memory does not grow with the export (see exportKeysSteps).
+      const steps = exportKeysSteps(prepared.sources, prepared.qf, p.sort, limit);
+      const run = (q: { sql: string; values: DuckDBValue[] }) => scope.timed((conn) => conn.run(q.sql, q.values));
+      await run(steps.candidates());
+      const candidates = Number((await scope.timed((conn) => conn.runAndReadAll(steps.countCandidates))).getRows()[0]![0]);
+      const parts = exportPartitions(candidates, cfg.api.exportPartitionRows);
+      if (parts === 1) {
+        await run(steps.single());
+      } else {
+        for (let k = 0; k < parts; k++) await run(steps.partition(k, parts));
+        const hours = (await scope.timed((conn) => conn.runAndReadAll(steps.hourCounts))).getRows().map(([h, n]) => ({ h: Number(h), n: Number(n) }));
+        const chunks = orderChunks(hours, p.sort, cfg.api.exportPartitionRows, limit);
+        await run(steps.ordered(chunks[0], true));
+        for (const chunk of chunks.slice(1)) await run(steps.ordered(chunk, false));
+      }
+      await scope.timed((conn) => conn.run(steps.cleanup));
       const total = Number((await scope.timed((conn) => conn.runAndReadAll(`SELECT count(*) FROM ${EXPORT_KEYS_TABLE}`))).getRows()[0]![0]);
       const fileOfHash = await scope.timed(async (conn) => {
         const rows = (await conn.runAndReadAll('SELECT hash(f), f FROM unnest($1::VARCHAR[]) t(f)', [listValue(prepared.sources.posts)])).getRows();

@@ -121,6 +121,11 @@ function deletesCte(b: Binder, sources: Sources, among?: string): string {
 /** True when the row `alias` (with `rev`), left-joined to `del d`, is not deleted. */
 const notDeletedSql = (alias: string) => `(d.deleted_rev IS NULL OR d.deleted_rev < ${alias}.rev)`;
 
+/** The columns of a posts row `p` that deduplication and the delete check read. */
+const CAND_KEY_COLUMNS = 'p.uri, p.sort_at, p.indexed_at, p.rev';
+/** The same, and the file and row that hold it (the read_parquet needs filename and file_row_number). */
+const CAND_COLUMNS = `${CAND_KEY_COLUMNS}, hash(p.filename) AS fh, p.file_row_number AS fr`;
+
 /** Orders a uri's rows by indexed_at, then file (a HUGEINT: epoch µs above the 64-bit file hash). */
 const PICK_KEY = 'epoch_us(indexed_at)::HUGEINT * 18446744073709551616 + fh::HUGEINT';
 
@@ -130,10 +135,13 @@ const PICK_KEY = 'epoch_us(indexed_at)::HUGEINT * 18446744073709551616 + fh::HUG
  * f_* score columns when feature filters are present. Only key columns are carried: deduplication is a
  * hash aggregate over them, not a sort of whole rows.
  */
-export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withRowIds = true): { ctes: string[]; hasFeatures: boolean } {
-  const where = postConditions(b, f, undefined);
+export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withRowIds = true, candidates?: string): { ctes: string[]; hasFeatures: boolean } {
+  // Given candidates were filtered already (binding the filters again would leave unused parameters).
+  const where = candidates === undefined ? postConditions(b, f, undefined) : [];
   const ctes = [
-    `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.rev${withRowIds ? ', hash(p.filename) AS fh, p.file_row_number AS fr' : ''} FROM ${tableSql(b, TABLES.posts, sources.posts, withRowIds)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    candidates !== undefined
+      ? `cand AS (${candidates})`
+      : `cand AS (SELECT ${withRowIds ? CAND_COLUMNS : CAND_KEY_COLUMNS} FROM ${tableSql(b, TABLES.posts, sources.posts, withRowIds)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
     // The version picked is the latest; fh and fr come from one physical row because both take the
     // arg_max of the same key, unique per (indexed_at, file). Two scalar arg_max rather than one of a
     // struct: DuckDB's aggregate spills scalar states past its memory limit but not struct ones
@@ -142,12 +150,13 @@ export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withR
     `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at, max(rev) AS rev${
       withRowIds ? `, arg_max(fh, ${PICK_KEY}) AS pfh, arg_max(fr, ${PICK_KEY}) AS pfr` : ''
     } FROM cand GROUP BY uri)`,
-    deletesCte(b, sources),
+    // Given candidates (a part of them), deletes and scores are read for their uris only.
+    deletesCte(b, sources, candidates !== undefined ? 'SELECT uri FROM keys' : undefined),
   ];
   const hasFeatures = f.features.length > 0;
   let featJoin = '';
   if (hasFeatures) {
-    ctes.push(`feat AS (${featuresCte(b, sources)})`);
+    ctes.push(`feat AS (${featuresCte(b, sources, candidates !== undefined ? 'keys' : undefined)})`);
     const conds = f.features.map((ff) => {
       if (!FEATURE_COLUMNS.some((c) => c.name === ff.feature)) throw new Error(`unchecked feature ${ff.feature}`);
       return `f.${sqlIdent('f_' + ff.feature)} ${ff.op} ${b.bind(ff.value)}`;
@@ -284,34 +293,137 @@ export function pageSql(sources: Sources, keys: readonly { file: string; row: bi
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
 }
 
-/** Temporary table (per connection) holding an export's ordered keys; see exportKeysSql. */
+/** Temporary table (per connection) holding an export's ordered keys; see exportKeysSteps. */
 export const EXPORT_KEYS_TABLE = 'export_keys';
+const EXPORT_CAND_TABLE = 'export_candidates';
+const EXPORT_PART_TABLE = 'export_partitions';
 
 /**
  * export, phase 1: every matching live post's key, in export order, into the connection's temporary
  * table `export_keys`: `seq` (1, 2, … in `sort` order), `fh`/`fr` (hash of the file and row number of
  * the chosen version), and what the output adds to the row — `author_handle` and the f_* scores. Narrow
- * rows only: DuckDB sorts and holds ~100 bytes per post (spilling to its temp directory past its memory
- * limit), never the texts. With `limit`, only the first `limit` keys.
+ * rows only, never the texts. With `limit`, only the first `limit` keys.
+ *
+ * In steps, so that no DuckDB operator ever holds more than one partition's worth of uris, whatever the
+ * export's size (run in this order by the caller):
+ * 1. `candidates`: the matching posts rows' keys, as read (no grouping: it streams, and the temporary
+ *    table spills);
+ * 2. `partition(k, n)` for k in [0, n), n = exportPartitions(rows of step 1, …): the candidates whose uri
+ *    hashes to k, deduplicated, without deleted posts, with their handle and scores; deletes, scores
+ *    and identities are read for that partition's uris only;
+ * 3. `ordered(chunk)` for each chunk of orderChunks(hourCounts): the numbering (`seq`), one sort per
+ *    run of consecutive sort_at hours of at most EXPORT_PARTITION_ROWS rows (one window sort over 10M
+ *    rows failed at 256 MB);
+ * 4. `cleanup`.
+ * An export of one partition runs steps 2 and 3 as one statement (`single`).
+ * As one statement, the dedupe, the scores' aggregate over every later score file, two hash joins and
+ * the sort held memory at once: a whole-day export (2.28M posts) failed with DuckDB's out-of-memory
+ * error at the export's 256 MB, and so did a 10M-post one with the steps but without partitions.
  */
-export function exportKeysSql(sources: Sources, f: QueryFilters, sort: SortOrder, limit?: number): BuiltQuery {
-  const b = new Binder();
-  const { ctes, hasFeatures } = liveKeysCtes(b, sources, f);
-  let scores = '';
-  if (!hasFeatures) {
-    ctes.push(`pfeat AS (${featuresCte(b, sources)})`);
-    scores = 'LEFT JOIN pfeat pf ON pf.uri = l.uri';
+export function exportKeysSteps(sources: Sources, f: QueryFilters, sort: SortOrder, limit?: number) {
+  const candidates = (): BuiltQuery => {
+    const b = new Binder();
+    const where = postConditions(b, f, undefined);
+    return {
+      sql:
+        `CREATE OR REPLACE TEMP TABLE ${EXPORT_CAND_TABLE} AS SELECT ${CAND_COLUMNS} FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ` +
+        (where.length ? 'WHERE ' + where.join(' AND ') : ''),
+      values: b.values,
+    };
+  };
+  /** The live keys of partition k of n, with handle and scores: `WITH …` and the SELECT, unwrapped. */
+  const partitionQuery = (b: Binder, k: number, n: number): string => {
+    if (!Number.isSafeInteger(k) || !Number.isSafeInteger(n) || k < 0 || k >= n) throw new Error(`bad partition ${k}/${n}`);
+    // Our own integers, spliced as UBIGINT literals to match hash()'s type (no user input here).
+    const own = n > 1 ? ` WHERE hash(uri) % ${n}::UBIGINT = ${k}::UBIGINT` : '';
+    const { ctes, hasFeatures } = liveKeysCtes(b, sources, f, true, `SELECT * FROM ${EXPORT_CAND_TABLE}${own}`);
+    let scores = '';
+    if (!hasFeatures) {
+      ctes.push(`pfeat AS (${featuresCte(b, sources, 'live')})`);
+      scores = 'LEFT JOIN pfeat pf ON pf.uri = l.uri ';
+    }
+    // A post's uri is at://<author DID>/<collection>/<rkey>: the author comes from the key, unread.
+    ctes.push(
+      `handles AS (SELECT did, arg_max(handle, indexed_at) FILTER (WHERE handle IS NOT NULL) AS handle FROM ${tableSql(b, TABLES.identities, sources.identities)} ` +
+        `WHERE did IN (SELECT split_part(uri, '/', 3) FROM live) GROUP BY did)`,
+    );
+    const feats = FEATURE_OUT.map((x) => `${hasFeatures ? 'l' : 'pf'}.${x}`).join(', ');
+    const select = `SELECT l.sort_at, l.uri, l.fh, l.fr, h.handle AS author_handle, ${feats} FROM live l ${scores}LEFT JOIN handles h ON h.did = split_part(l.uri, '/', 3)`;
+    return `WITH ${ctes.join(',\n')}\n${select}`;
+  };
+  const partition = (k: number, n: number): BuiltQuery => {
+    const b = new Binder();
+    const into = k === 0 ? `CREATE OR REPLACE TEMP TABLE ${EXPORT_PART_TABLE} AS` : `INSERT INTO ${EXPORT_PART_TABLE}`;
+    return { sql: `${into} ${partitionQuery(b, k, n)}`, values: b.values };
+  };
+  const numbered = (b: Binder, offset: number, from: string): string => {
+    const cut = limit !== undefined ? ` QUALIFY seq <= ${b.bind(limit)}` : '';
+    return (
+      `SELECT ${offset}::BIGINT + row_number() OVER (ORDER BY ${orderSql(sort, 'l')}) AS seq, ` +
+      `l.fh, l.fr, l.author_handle, ${FEATURE_OUT.map((x) => 'l.' + x).join(', ')} FROM ${from}${cut}`
+    );
+  };
+  /** Steps 2 and 3 in one statement, for an export of one partition (DuckDB held that for 1M posts). */
+  const single = (): BuiltQuery => {
+    const b = new Binder();
+    return { sql: `CREATE OR REPLACE TEMP TABLE ${EXPORT_KEYS_TABLE} AS ${numbered(b, 0, `(${partitionQuery(b, 0, 1)}) l`)}`, values: b.values };
+  };
+  /** Rows per hour of sort_at, to cut the numbering into sorts of a bounded size (orderChunks). */
+  const hourCounts = `SELECT ${SORT_HOUR_SQL} AS h, count(*) AS n FROM ${EXPORT_PART_TABLE} l GROUP BY h`;
+  /** Numbers the rows of one chunk of hours, after `chunk.offset` rows of the chunks before it. */
+  const ordered = (chunk: OrderChunk | undefined, first: boolean): BuiltQuery => {
+    const b = new Binder();
+    const into = first ? `CREATE OR REPLACE TEMP TABLE ${EXPORT_KEYS_TABLE} AS` : `INSERT INTO ${EXPORT_KEYS_TABLE}`;
+    const ints = chunk ? [chunk.fromHour, chunk.toHour, chunk.offset] : [];
+    if (!ints.every(Number.isSafeInteger)) throw new Error(`bad order chunk ${JSON.stringify(chunk)}`);
+    // Our own integers, spliced as BIGINT literals (no user input here).
+    const where = chunk ? `${SORT_HOUR_SQL} BETWEEN ${chunk.fromHour}::BIGINT AND ${chunk.toHour}::BIGINT` : 'false';
+    return { sql: `${into} ${numbered(b, chunk?.offset ?? 0, `${EXPORT_PART_TABLE} l WHERE ${where}`)}`, values: b.values };
+  };
+  const cleanup = `DROP TABLE IF EXISTS ${EXPORT_CAND_TABLE}; DROP TABLE IF EXISTS ${EXPORT_PART_TABLE}`;
+  return { candidates, single, partition, hourCounts, ordered, cleanup, countCandidates: `SELECT count(*) FROM ${EXPORT_CAND_TABLE}` };
+}
+
+/** The hour of a row's sort_at (l.sort_at): integer arithmetic, monotonic, so hour runs are sort_at ranges. */
+const SORT_HOUR_SQL = `epoch_us(l.sort_at) // 3600000000::BIGINT`;
+
+/** A run of consecutive sort_at hours numbered by one sort, after `offset` rows of the runs before. */
+export interface OrderChunk {
+  fromHour: number;
+  toHour: number;
+  offset: number;
+}
+
+/**
+ * Cuts the hours (with their row counts) into runs of consecutive hours of at most `maxRows` rows (an
+ * hour above it is a run alone), in export order: newest hours first for `newest`. With `limit`, the
+ * runs stop once they hold it.
+ */
+export function orderChunks(hours: readonly { h: number; n: number }[], sort: SortOrder, maxRows: number, limit?: number): OrderChunk[] {
+  const sorted = [...hours].sort((a, b) => (sort === 'newest' ? b.h - a.h : a.h - b.h));
+  const chunks: OrderChunk[] = [];
+  let offset = 0;
+  let cur: { first: number; last: number; rows: number } | undefined;
+  const close = () => {
+    if (!cur) return;
+    chunks.push({ fromHour: Math.min(cur.first, cur.last), toHour: Math.max(cur.first, cur.last), offset });
+    offset += cur.rows;
+    cur = undefined;
+  };
+  for (const { h, n } of sorted) {
+    if (limit !== undefined && offset + (cur?.rows ?? 0) >= limit) break;
+    if (cur && cur.rows + n > maxRows) close();
+    if (!cur) cur = { first: h, last: h, rows: 0 };
+    cur.last = h;
+    cur.rows += n;
   }
-  ctes.push(
-    `handles AS (SELECT did, arg_max(handle, indexed_at) FILTER (WHERE handle IS NOT NULL) AS handle FROM ${tableSql(b, TABLES.identities, sources.identities)} GROUP BY did)`,
-  );
-  const feats = FEATURE_OUT.map((x) => `${hasFeatures ? 'l' : 'pf'}.${x}`).join(', ');
-  // A post's uri is at://<author DID>/<collection>/<rkey>: the author comes from the key, unread.
-  const select =
-    `SELECT row_number() OVER (ORDER BY ${orderSql(sort, 'l')}) AS seq, l.fh, l.fr, h.handle AS author_handle, ${feats} ` +
-    `FROM live l ${scores} LEFT JOIN handles h ON h.did = split_part(l.uri, '/', 3)`;
-  const cut = limit !== undefined ? ` QUALIFY seq <= ${b.bind(limit)}` : '';
-  return { sql: `CREATE OR REPLACE TEMP TABLE ${EXPORT_KEYS_TABLE} AS WITH ${ctes.join(',\n')}\n${select}${cut}`, values: b.values };
+  close();
+  return chunks;
+}
+
+/** How many partitions an export of `candidates` rows runs in (EXPORT_PARTITION_ROWS each at most, on average). */
+export function exportPartitions(candidates: number, partitionRows: number): number {
+  return Math.max(1, Math.ceil(candidates / partitionRows));
 }
 
 /**

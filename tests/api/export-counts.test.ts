@@ -125,9 +125,11 @@ t.test('export ndjson and the row limit', async (t) => {
   t.equal(exactly.text.trim().split('\n').length, 3);
 });
 
-t.test('export without the row limit streams everything, slice by slice', async (t) => {
+for (const partitionRows of ['1000000', '4', '1']) t.test(`export without the row limit streams everything, slice by slice (partitions of ${partitionRows} rows)`, async (t) => {
   // Slices of 3 rows: the 10 posts come in 4 slices, which must join up without a gap or a repeat.
-  const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', QUERY_INDEX_SLACK_MINUTES: '1440', EXPORT_SLICE_ROWS: '3' });
+  // Partitions of 4 or 1 candidate rows: the 12 rows (a replayed post, a deleted one) are deduplicated,
+  // checked against deletes and joined to scores and handles in 3 or 12 steps, with the same answers.
+  const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', QUERY_INDEX_SLACK_MINUTES: '1440', EXPORT_SLICE_ROWS: '3', EXPORT_PARTITION_ROWS: partitionRows });
   await writeDataset(env.cfg.storage.parquetDir);
   const fn = await serve(t, env, 'export');
   const res = await get(fn.url, { format: 'ndjson', sort: 'oldest' });

@@ -11,6 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryScope } from '../../shared/api/runner.js';
 import { compareKeys, filesAfterPosts, findKeysProgressively, nextStepHours, type PostKey } from '../../shared/api/progressive.js';
 import { postsPartitionRange } from '../../shared/api/sources.js';
+import { exportPartitions, orderChunks } from '../../shared/api/sql.js';
 import { exactPhrasePattern } from '../../shared/api/text-match.js';
 import { parseIsoToMicros } from '../../shared/api/time.js';
 import { toErrorResponse } from '../../shared/errors.js';
@@ -170,6 +171,30 @@ t.test('a delete stamped by a clock up to an hour behind still hides its post fr
   const total = await get(counts.url, { ...range, granularity: 'hour' });
   t.same(total.json().data, [{ start: '2025-03-01T10:00:00.000Z', count: 1 }], 'counts');
   t.equal(total.json().meta.total, 1, 'counts total');
+});
+
+t.test('export numbering: runs of consecutive hours of at most EXPORT_PARTITION_ROWS rows, in export order', async (t) => {
+  const hours = [{ h: 10, n: 3 }, { h: 12, n: 2 }, { h: 11, n: 4 }, { h: 13, n: 9 }, { h: 14, n: 1 }];
+  t.same(orderChunks(hours, 'oldest', 6), [
+    { fromHour: 10, toHour: 10, offset: 0 },
+    { fromHour: 11, toHour: 12, offset: 3 },
+    { fromHour: 13, toHour: 13, offset: 9 },
+    { fromHour: 14, toHour: 14, offset: 18 },
+  ], 'an hour above the bound is a run alone');
+  t.same(orderChunks(hours, 'newest', 6), [
+    { fromHour: 14, toHour: 14, offset: 0 },
+    { fromHour: 13, toHour: 13, offset: 1 },
+    { fromHour: 11, toHour: 12, offset: 10 },
+    { fromHour: 10, toHour: 10, offset: 16 },
+  ], 'newest first: offsets count from the newest hour');
+  t.same(orderChunks(hours, 'newest', 100), [{ fromHour: 10, toHour: 14, offset: 0 }], 'all in one run');
+  t.same(orderChunks(hours, 'oldest', 6, 8), [
+    { fromHour: 10, toHour: 10, offset: 0 },
+    { fromHour: 11, toHour: 12, offset: 3 },
+  ], 'with a limit, no run after it is reached');
+  t.same(orderChunks([], 'newest', 6), [], 'nothing to number');
+  t.equal(exportPartitions(0, 1_000_000), 1);
+  t.equal(exportPartitions(2_000_001, 1_000_000), 3);
 });
 
 t.test('step sizes: at least double, or what the hit rate says the page still needs', async (t) => {
