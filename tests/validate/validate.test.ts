@@ -42,7 +42,7 @@ t.test('a tiny day phase with faults and load passes every check and writes the 
   t.match(verdict, /^validate day\/spec: PASS — 7 checks \(completeness, compaction, memory, storage, queries, faults, load\) green, 3,000 events/);
   const report = readFileSync(path.join(out, 'report.md'), 'utf8');
   for (const check of ['completeness', 'compaction', 'memory', 'storage', 'queries', 'faults', 'load']) t.match(report, new RegExp(`^\\| ${check} \\| pass \\|`, 'm'), check);
-  t.match(report, /\| posts \| 871 \| [\d,]+ \| 871 \| 1\/1 \| 868 \|/, 'posts: truth, distinct rows, hours, after deletes');
+  t.match(report, /\| posts \| 875 \| [\d,]+ \| 875 \| 1\/1 \| 870 \|/, 'posts: truth, distinct rows, hours, after deletes');
   t.match(report, /\| ingest daemon SIGKILL \+ restart \|/);
   t.match(report, /\| flush killed mid-write \(FLUSH_CRASH_AT=between_files\) \| \d+ \| \d+% \| SIGKILLed between two Parquet files/);
   for (const svg of ['events-per-second.svg', 'lag.svg', 'memory.svg', 'query-latency.svg']) {
@@ -57,7 +57,7 @@ t.test('a run that loses a Parquet file fails on completeness with exit code 1',
   const r = await validate([...TINY, '--skip-faults', '--skip-load', '--rate', '3000', '--break', 'delete-parquet', '--out', out]);
   t.equal(r.code, 1, r.out);
   const verdict = r.out.trim().split('\n').pop()!;
-  t.match(verdict, /^validate day\/spec: FAIL — completeness: [\d,]+ events missing, 0 unexpected \(drops 0, quarantined 0\) — first mismatch: likes 2026-07-01T00: \d+ distinct rows in Parquet, truth 1137 \(-\d+\)/);
+  t.match(verdict, /^validate day\/spec: FAIL — completeness: [\d,]+ events missing, 0 unexpected \(drops 0, quarantined 0\) — first mismatch: likes 2026-07-01T00: \d+ distinct rows in Parquet, truth 1144 \(-\d+\)/);
   t.match(readFileSync(path.join(out, 'report.md'), 'utf8'), /^\| completeness \| \*\*FAIL\*\* \|/m);
 });
 
@@ -66,7 +66,7 @@ t.test('a daemon that does not resume from its cursor fails completeness and fau
   const r = await validate([...TINY, '--skip-load', '--break', 'skip-cursor', '--out', out]);
   t.equal(r.code, 1, r.out);
   const verdict = r.out.trim().split('\n').pop()!;
-  t.match(verdict, /^validate day\/spec: FAIL — completeness: [\d,]+ events missing, 0 unexpected \(drops 0, quarantined 0\) — first mismatch: posts 2026-07-01T00: \d+ distinct rows in Parquet, truth 871 \(-\d+\)/);
+  t.match(verdict, /^validate day\/spec: FAIL — completeness: [\d,]+ events missing, 0 unexpected \(drops 0, quarantined 0\) — first mismatch: posts 2026-07-01T00: \d+ distinct rows in Parquet, truth 875 \(-\d+\)/);
   t.match(verdict, /\| faults: 4 faults injected; completeness BROKE/);
 });
 
