@@ -39,7 +39,7 @@ t.test('readers never see both generations nor neither while compaction loops', 
     return ok;
   };
 
-  const stats = { catalog: 0, glob: 0, globVanished: 0 };
+  const stats = { catalog: 0, glob: 0, globVanished: 0, globLateTwice: 0 };
   const catalogReader = async () => {
     const conn = await readerDb.connect();
     try {
@@ -61,7 +61,14 @@ t.test('readers never see both generations nor neither while compaction loops', 
         const before = written;
         try {
           const r = await rows(conn, `SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(path.join(dir, '**/posts*.parquet'))}, hive_partitioning = true)`);
-          check('glob', Number(r[0]!.n), before, started);
+          const n = Number(r[0]!.n);
+          // The one silent case functions/compact/README.md documents for the plain glob: a read that opened
+          // a late batch file, then posts.parquet after it was republished with that batch merged, counts
+          // those rows twice: one late batch more than were started. Never both generations (+INITIAL) nor
+          // neither (below what was written).
+          const lateTwice = n === INITIAL + (started + 1) * LATE;
+          if (lateTwice) stats.globLateTwice++;
+          else check('glob', n, before, started);
           stats.glob++;
         } catch (err) {
           // A plain glob lists files and opens them later; a file removed in between fails the query
@@ -94,6 +101,7 @@ t.test('readers never see both generations nor neither while compaction loops', 
   t.comment(`reads: ${JSON.stringify(stats)}`);
   t.ok(stats.catalog >= 10, `catalog readers ran during the loop (${stats.catalog})`);
   t.ok(stats.glob >= 5, `glob reader ran during the loop (${stats.glob})`);
+  t.ok(stats.globLateTwice <= stats.glob / 20, `a late batch counted twice by the glob in at most 5% of its reads (${stats.globLateTwice})`);
   const files = await listTableFiles(dir, 'posts');
   t.equal(files.length, 1);
 });
