@@ -8,7 +8,8 @@
  * Each hour is written as compaction leaves it: the posts generation in its original row order and row
  * groups (its token index stays valid and is hard-linked), `posts.parquet` linked to it, and a manifest.
  * Deletes and scores (post_features batch files, as enrichment imports leave them) follow the posts'
- * URIs and times; identities stay on day 0 (the same authors post every day).
+ * URIs and times; identity events repeat every day with their times moved (the same authors announce
+ * the same handles again: a month holds 30 days of identities files, as production would).
  *
  * What this does not model: texts repeat every day, so a word's hits are spread evenly over the month.
  */
@@ -78,7 +79,7 @@ export async function buildMonth(
       }
       const out: HourManifest = { version: 1, tables: {} };
       for (const [table, entry] of Object.entries(manifest.tables) as [TableName, HourManifest['tables'][string]][]) {
-        if (table !== 'posts' && table !== 'deletes' && !(table === 'identities' && k === 0)) continue;
+        if (table !== 'posts' && table !== 'deletes' && table !== 'identities') continue;
         const from = path.join(src, entry.file);
         const to = spill ? batchFilePath(monthParquet, hour, table, batchName(`${k + 1}-2`, `${k + 1}-3`)) : path.join(dest, generationFile(table, 1));
         if (k === 0) await link(from, to);
