@@ -68,14 +68,14 @@ export interface PlanOptions {
 /** Lists the files of every table the query touches. */
 export async function planSources(f: QueryFilters, opts: PlanOptions): Promise<SourcePlan> {
   const range = postsPartitionRange(f, opts.slackMinutes, opts.cursor);
-  const [posts, allDeletes, postFeatures, identities] = await Promise.all([
+  const [posts, allDeletes, allScores, identities] = await Promise.all([
     listTableFiles(opts.parquetDir, 'posts', range),
     listTableFiles(opts.parquetDir, 'deletes'),
     listTableFiles(opts.parquetDir, 'post_features'),
     listTableFiles(opts.parquetDir, 'identities'),
   ]);
   const deletes = filesAfterPosts(allDeletes, posts);
-  const scores = filesAfterPosts(postFeatures, posts);
+  const scores = filesAfterPosts(allScores, posts);
   const bytes = await fileBytes([...posts, ...deletes, ...(opts.wholeFeatures ? scores : [])]);
   return { sources: { posts, deletes, postFeatures: scores, identities }, bytes };
 }

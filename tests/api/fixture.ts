@@ -131,7 +131,7 @@ export interface Served {
 export async function serve(t: { teardown(fn: () => unknown): void }, env: TestEnv, name: ApiFunctionName): Promise<Served> {
   const mod = createApiFunction(name, { cfg: env.cfg });
   await mod.init();
-  const { app } = createFunctionApp(mod, { name, log: createLogger(`fn:${name}`, { level: (process.env.TEST_FN_LOG as 'silent') ?? 'silent' }) });
+  const { app } = createFunctionApp(mod, { name, log: createLogger(`fn:${name}`, { level: 'silent' }) });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
