@@ -3,6 +3,10 @@
  * HTTP: each takes the raw query parameters and returns what the handler sends. One DuckDB instance per
  * process; one connection per request, interrupted on timeout.
  */
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { listValue, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
@@ -236,21 +240,24 @@ export function createQueryApi(deps: QueryApiDeps) {
       }
 
       // Phase 1: every key, sorted, into a temporary table (narrow rows; DuckDB spills them if needed),
-      // built by partitions of the uris so that memory does not grow with the export (see exportKeysSteps).
-      const steps = exportKeysSteps(prepared.sources, prepared.qf, p.sort, limit);
+      // built by partitions of the uris so that memory does not grow with the export (see exportKeysSteps);
+      // the candidates go through a Parquet file of this export's own, removed once partitioned.
+      const candidatesFile = path.join(os.tmpdir(), `bsky-export-${process.pid}-${randomUUID()}.parquet`);
+      const steps = exportKeysSteps(prepared.sources, prepared.qf, p.sort, candidatesFile, limit);
       const run = (q: { sql: string; values: DuckDBValue[] }) => scope.timed((conn) => conn.run(q.sql, q.values));
-      await run(steps.candidates());
-      const candidates = Number((await scope.timed((conn) => conn.runAndReadAll(steps.countCandidates))).getRows()[0]![0]);
-      const parts = exportPartitions(candidates, cfg.api.exportPartitionRows);
-      if (parts === 1) {
-        await run(steps.single());
-      } else {
+      try {
+        await run(steps.candidates());
+        const candidates = Number((await scope.timed((conn) => conn.runAndReadAll(steps.countCandidates))).getRows()[0]![0]);
+        const parts = exportPartitions(candidates, cfg.api.exportPartitionRows);
         for (let k = 0; k < parts; k++) await run(steps.partition(k, parts));
-        const hours = (await scope.timed((conn) => conn.runAndReadAll(steps.hourCounts))).getRows().map(([h, n]) => ({ h: Number(h), n: Number(n) }));
-        const chunks = orderChunks(hours, p.sort, cfg.api.exportPartitionRows, limit);
-        await run(steps.ordered(chunks[0], true));
-        for (const chunk of chunks.slice(1)) await run(steps.ordered(chunk, false));
+      } finally {
+        // Read by the partitions only; a failed or abandoned export leaves nothing behind either.
+        await rm(candidatesFile, { force: true });
       }
+      const hours = (await scope.timed((conn) => conn.runAndReadAll(steps.hourCounts))).getRows().map(([h, n]) => ({ h: Number(h), n: Number(n) }));
+      const chunks = orderChunks(hours, p.sort, cfg.api.exportPartitionRows, limit);
+      await run(steps.ordered(chunks[0], true));
+      for (const chunk of chunks.slice(1)) await run(steps.ordered(chunk, false));
       await scope.timed((conn) => conn.run(steps.cleanup));
       const total = Number((await scope.timed((conn) => conn.runAndReadAll(`SELECT count(*) FROM ${EXPORT_KEYS_TABLE}`))).getRows()[0]![0]);
       const fileOfHash = await scope.timed(async (conn) => {
