@@ -227,7 +227,7 @@ async function planQueries(conn: DuckDBConnection, b: Baseline): Promise<BenchQu
     { kind: 'columns', name: 'lang=ja', fn: 'search', params: { lang: 'ja' }, baseline: base(`list_contains(langs, 'ja')`) },
     { kind: 'columns', name: `hashtag=${tag} + has_media`, fn: 'search', params: { hashtag: String(tag), has_media: 'true' }, baseline: base(`list_contains(list_transform(hashtags, x -> lower(x)), ${lit(String(tag))}) AND has_media`) },
     { kind: 'columns', name: 'is_reply=true', fn: 'search', params: { is_reply: 'true' }, baseline: base('reply_parent_uri IS NOT NULL') },
-    { kind: 'counts', name: 'counts per hour, whole day', fn: 'counts', params: { granularity: 'hour' }, baseline: hourBuckets('true') },
+    { kind: 'counts', name: 'counts per hour, everything (day or month)', fn: 'counts', params: { granularity: 'hour' }, baseline: hourBuckets('true') },
     { kind: 'counts', name: `counts per hour, text=${common}`, fn: 'counts', params: { granularity: 'hour', text: common }, baseline: hourBuckets(`contains(lower(text), ${lit(common)})`) },
     {
       kind: 'counts',

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Config } from './config/index.js';
+import { ownTempPath, TEMP_PREFIX } from './temp-sweep.js';
 
 /** Opens the process's one in-memory DuckDB with the configured threads and memory limit. */
 export async function openDuckDB(cfg: Pick<Config, 'duckdb'>): Promise<DuckDBInstance> {
@@ -41,7 +40,7 @@ export function sqlIdent(name: string): string {
  * queries themselves (bench:query's export, 872k CSV lines: 13–16 s against 8–9 s for the queries alone).
  */
 export async function queryLinesAsBytes(conn: DuckDBConnection, sql: string, values: DuckDBValue[], newline: '\n' | '\r\n'): Promise<{ bytes: Buffer; rows: number }> {
-  const file = path.join(os.tmpdir(), `bsky-lines-${process.pid}-${randomUUID()}.txt`);
+  const file = ownTempPath(TEMP_PREFIX.renderedLines, `${randomUUID()}.txt`);
   try {
     const result = await conn.run(
       `COPY (${sql}) TO ${sqlString(file)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f', NEW_LINE ${sqlString(newline)})`,

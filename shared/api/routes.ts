@@ -30,7 +30,7 @@ export interface ApiRoute {
 export const errorSchema = Type.Object(
   {
     error: Type.Object({
-      code: Type.String({ description: 'Stable machine-readable code, e.g. invalid_date, invalid_limit, unknown_feature, unknown_username, query_timeout.' }),
+      code: Type.String({ description: 'Stable machine-readable code, e.g. invalid_date, invalid_limit, unknown_feature, unknown_username, query_timeout, out_of_memory.' }),
       message: Type.String({ description: 'What was wrong, for humans.' }),
       param: Type.Optional(Type.String({ description: 'The parameter at fault, when there is one.' })),
     }),

@@ -8,9 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { sqlString } from '../duckdb.js';
 import { AppError, OverloadError } from '../errors.js';
+import { sweepDeadTemp, TEMP_PREFIX } from '../temp-sweep.js';
 import type { AdmissionGate } from './admission.js';
 
 const configured = new WeakSet<DuckDBInstance>();
+let sweptOnce: Promise<unknown> | undefined;
 
 /** A connection plus the interrupt machinery; `close()` always, in a finally. */
 export class QueryScope {
@@ -35,6 +37,10 @@ export class QueryScope {
   static async open(db: DuckDBInstance, timeoutMs: number, signal?: AbortSignal, gate?: AdmissionGate): Promise<QueryScope> {
     const release = gate ? await gate.acquire(signal) : () => undefined;
     try {
+      // Once per process, before its first query: spill folders and export files of dead processes (an
+      // OOM-killed export leaves hundreds of MB), and this pid's own from a previous life of the container.
+      sweptOnce ??= sweepDeadTemp([TEMP_PREFIX.duckdbSpill, TEMP_PREFIX.exportCandidates, TEMP_PREFIX.renderedLines], { includeOwn: true });
+      await sweptOnce;
       const conn = await db.connect();
       if (!configured.has(db)) {
         // Every file the catalog returns is immutable once in place: keep Parquet footers in memory
@@ -45,7 +51,7 @@ export class QueryScope {
         await conn.run('SET GLOBAL preserve_insertion_order = false');
         // Large sorts (an export without row limit) spill here instead of growing past DUCKDB_MEMORY_LIMIT;
         // the default (.tmp in the working directory) is read-only in a function's container.
-        await conn.run(`SET GLOBAL temp_directory = ${sqlString(path.join(os.tmpdir(), `bsky-duckdb-${process.pid}`))}`);
+        await conn.run(`SET GLOBAL temp_directory = ${sqlString(path.join(os.tmpdir(), `${TEMP_PREFIX.duckdbSpill}${process.pid}`))}`);
         configured.add(db);
       }
       return new QueryScope(conn, timeoutMs, signal, release);
@@ -62,11 +68,13 @@ export class QueryScope {
       this.timedOut = true;
       this.conn.interrupt();
     }, this.timeoutMs);
+    const __t = performance.now();
     try {
       return await fn(this.conn);
     } catch (err) {
       throw this.classify(err);
     } finally {
+      if (process.env.PROF_TIMED) process.stderr.write(`  timed ${(performance.now() - __t).toFixed(0)} ms ${String(fn).slice(0, 70).replace(/\s+/g, ' ')}\n`);
       clearTimeout(this.timer);
     }
   }
@@ -76,6 +84,11 @@ export class QueryScope {
       return new OverloadError('query_timeout', `the query ran longer than ${this.timeoutMs} ms and was stopped; narrow the filters (a shorter date range, a username, rarer words)`, 503, err);
     }
     if (this.aborted) return new AppError('client_closed', 'the client closed the connection', 499, { cause: err });
+    if (isOutOfMemory(err)) {
+      // Not the client's fault and not a bug: this request needed more than the function's DuckDB memory
+      // (DUCKDB_MEMORY_LIMIT, shared by the queries running at once). A 503 says "retry or narrow it".
+      return new OverloadError('out_of_memory', 'the query needed more memory than this function has; narrow the filters (a shorter date range, a username, rarer words) or retry later', 503, err);
+    }
     return err;
   }
 
@@ -85,4 +98,9 @@ export class QueryScope {
     this.conn.closeSync();
     this.release();
   }
+}
+
+/** DuckDB's out-of-memory error (its message names the class; the node binding throws a plain Error). */
+function isOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('Out of Memory Error');
 }

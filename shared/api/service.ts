@@ -5,8 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { listValue, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
@@ -14,6 +12,7 @@ import { BadRequestError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RedisKeys } from '../redis.js';
 import { queryLinesAsBytes } from '../duckdb.js';
+import { ownTempPath, TEMP_PREFIX } from '../temp-sweep.js';
 import { AdmissionGate } from './admission.js';
 import { encodeCursor, type Cursor } from './cursor.js';
 import { filesAfterPosts, findKeysProgressively, type PostKey } from './progressive.js';
@@ -23,7 +22,7 @@ import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, 
 import { resolveUsername } from './resolve-user.js';
 import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
-import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, exportPartitions, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -117,6 +116,13 @@ export function createQueryApi(deps: QueryApiDeps) {
   }
 
   /** Phase 2 of search: the full rows of `keys` (read by file and row number), in their order, as JSON or CSV lines. */
+  /** Rows in Parquet `files`, from their footers (no data read). */
+  async function countRows(scope: QueryScope, files: readonly string[]): Promise<number> {
+    if (files.length === 0) return 0;
+    const reader = await scope.timed((conn) => conn.runAndReadAll('SELECT count(*) FROM read_parquet($1::VARCHAR[], union_by_name = true)', [listValue([...files])]));
+    return Number(reader.getRows()[0]![0]);
+  }
+
   async function readPage(scope: QueryScope, sources: Sources, keys: readonly PostKey[], sort: SortOrder, format: 'json' | 'csv'): Promise<string[]> {
     if (keys.length === 0) return [];
     // Scores of the page's posts are only in partitions from the oldest page post's hour on.
@@ -166,12 +172,24 @@ export function createQueryApi(deps: QueryApiDeps) {
     const scope = await open(signal);
     try {
       const prepared = await prepare('counts', scope, p.filters, undefined, p.filters.features.length > 0 || p.feature !== undefined);
-      const got = new Map<bigint, { n: number; scored: number; mean: number | null }>();
+      const got = new Map<bigint, { n: number; scored: number; sum: number }>();
       if (prepared) {
-        const q = countsSql(prepared.sources, prepared.qf, p.granularity, p.feature);
-        const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
-        for (const r of rows) {
-          got.set(r[0] as bigint, { n: Number(r[1]), scored: Number(r[2] ?? 0), mean: r[3] === null || r[3] === undefined ? null : Number(r[3]) });
+        // Deduplicating a month's ~70M uris in one aggregate held ~3 GB whatever DuckDB's limit; in parts
+        // of at most COUNTS_PARTITION_ROWS posts by hash of the uri, each part holds its share only. With a
+        // text, username or feature filter the matches are a fraction of the posts: one pass (parts would
+        // each repeat the filter's scan).
+        const narrowed = prepared.qf.text !== undefined || prepared.qf.authorDid !== undefined || prepared.qf.features.length > 0;
+        const parts = narrowed ? 1 : partitionsFor(await countRows(scope, prepared.sources.posts), cfg.api.countsPartitionRows);
+        for (let k = 0; k < parts; k++) {
+          const q = countsSql(prepared.sources, prepared.qf, p.granularity, p.feature, parts > 1 ? { k, n: parts } : undefined);
+          const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+          for (const r of rows) {
+            const g = got.get(r[0] as bigint) ?? { n: 0, scored: 0, sum: 0 };
+            g.n += Number(r[1]);
+            g.scored += Number(r[2] ?? 0);
+            g.sum += Number(r[3] ?? 0);
+            got.set(r[0] as bigint, g);
+          }
         }
       }
       const width = p.granularity === 'hour' ? HOUR_US : DAY_US;
@@ -189,7 +207,7 @@ export function createQueryApi(deps: QueryApiDeps) {
         const bucket: CountsBucket = { start: microsToIso(t), count: g?.n ?? 0 };
         if (p.feature !== undefined) {
           bucket.scored = g?.scored ?? 0;
-          bucket.mean = g?.mean ?? null;
+          bucket.mean = g && g.scored > 0 ? g.sum / g.scored : null;
         }
         total += bucket.count;
         return bucket;
@@ -242,13 +260,13 @@ export function createQueryApi(deps: QueryApiDeps) {
       // Phase 1: every key, sorted, into a temporary table (narrow rows; DuckDB spills them if needed),
       // built by partitions of the uris so that memory does not grow with the export (see exportKeysSteps);
       // the candidates go through a Parquet file of this export's own, removed once partitioned.
-      const candidatesFile = path.join(os.tmpdir(), `bsky-export-${process.pid}-${randomUUID()}.parquet`);
+      const candidatesFile = ownTempPath(TEMP_PREFIX.exportCandidates, `${randomUUID()}.parquet`);
       const steps = exportKeysSteps(prepared.sources, prepared.qf, p.sort, candidatesFile, limit);
       const run = (q: { sql: string; values: DuckDBValue[] }) => scope.timed((conn) => conn.run(q.sql, q.values));
       try {
         await run(steps.candidates());
         const candidates = Number((await scope.timed((conn) => conn.runAndReadAll(steps.countCandidates))).getRows()[0]![0]);
-        const parts = exportPartitions(candidates, cfg.api.exportPartitionRows);
+        const parts = partitionsFor(candidates, cfg.api.exportPartitionRows);
         for (let k = 0; k < parts; k++) await run(steps.partition(k, parts));
       } finally {
         // Read by the partitions only; a failed or abandoned export leaves nothing behind either.

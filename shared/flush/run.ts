@@ -5,14 +5,14 @@
  * anywhere before the ack leaves the entries pending; the next run re-reads the same entries and rewrites the same file names.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FlushCrashPoint } from '../config/sections/pipeline.js';
 import type { AppContext } from '../context.js';
 import { batchFilePath, batchName, HOUR_US, hourOfTimeUs, partitionDir } from '../parquet/layout.js';
 import { FIREHOSE_TABLES, getTable, type TableName } from '../tables/index.js';
+import { ownTempPath, sweepDeadTemp, TEMP_PREFIX } from '../temp-sweep.js';
 import { copyTableHour, dropStaged, LineFile, stageBatch } from './convert.js';
 import { commitFile, fsyncDir, tempPathFor } from './durable.js';
 import { acquireLock, type HeldLock } from './lock.js';
@@ -62,29 +62,6 @@ function emptySummary(): FlushSummary {
 /** Test-only crash points (FLUSH_CRASH_AT): the process dies as a real crash would, without cleanup. */
 function crashPoint(ctx: AppContext, point: FlushCrashPoint): void {
   if (ctx.cfg.pipeline.flushCrashAt === point) process.kill(process.pid, 'SIGKILL');
-}
-
-const LINE_FILE = /^bsky-flush-(\d+)-[0-9a-f-]+\.lines$/;
-
-/** Deletes line files left in the temp folder by flush processes that died (SIGKILL, OOM). */
-async function sweepDeadLineFiles(log: AppContext['log']): Promise<void> {
-  const dir = os.tmpdir();
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of names) {
-    const pid = Number(LINE_FILE.exec(name)?.[1]);
-    if (!pid || pid === process.pid || isAlive(pid)) continue;
-    await rm(path.join(dir, name), { force: true }).catch(() => undefined);
-    log.info({ file: name }, 'removed a line file left by a dead flush');
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** fsyncs `dir` and its parents up to `root`, so freshly created partition folders survive a crash. */
@@ -151,7 +128,7 @@ class Slices {
     for (let i = 0; i < entries.length; ) {
       let cur = this.files[this.files.length - 1];
       if (!cur || cur.ids.length >= this.size) {
-        cur = await LineFile.create(path.join(os.tmpdir(), `bsky-flush-${process.pid}-${randomUUID()}.lines`));
+        cur = await LineFile.create(ownTempPath(TEMP_PREFIX.flushLines, `${randomUUID()}.lines`));
         this.files.push(cur);
       }
       const take = Math.min(this.size - cur.ids.length, entries.length - i);
@@ -330,7 +307,8 @@ export async function runFlush(ctx: AppContext, opts: FlushOptions = {}): Promis
   const conn = await ctx.duckdb.connect();
   try {
     await ensureGroup(redis, keys.stream, keys.flushGroup);
-    await sweepDeadLineFiles(log);
+    // Line files left in the temp folder by flush processes that died (SIGKILL, OOM).
+    await sweepDeadTemp([TEMP_PREFIX.flushLines], { log });
     const maxBatches = opts.maxBatches ?? cfg.pipeline.flushMaxBatches;
     for (let reads = 0; reads < maxBatches && lock.held; reads++) {
       const tRead = Date.now();

@@ -148,8 +148,10 @@ for (const partitionRows of ['1000000', '4', '1']) t.test(`export without the ro
   t.same(left, [], 'every export removed its candidates file');
 });
 
-t.test('counts per hour and day, with a feature', async (t) => {
-  const env = await makeTestEnv(t, { QUERY_INDEX_SLACK_MINUTES: '1440' });
+for (const partitionRows of ['30000000', '3', '1']) t.test(`counts per hour and day, with a feature (passes of ${partitionRows} posts)`, async (t) => {
+  // Passes of 3 or 1 posts: the 12 rows are deduplicated and checked against deletes part by part (4 or
+  // 12 parts by hash of the uri), and the parts' buckets, scored counts and means add up to the same answers.
+  const env = await makeTestEnv(t, { QUERY_INDEX_SLACK_MINUTES: '1440', COUNTS_PARTITION_ROWS: partitionRows });
   await writeDataset(env.cfg.storage.parquetDir);
   const fn = await serve(t, env, 'counts');
   const hour = await get(fn.url, { granularity: 'hour', start: '2025-01-10T09:00:00Z', end: '2025-01-10T14:00:00Z' });

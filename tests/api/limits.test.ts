@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryScope } from '../../shared/api/runner.js';
 import { compareKeys, filesAfterPosts, findKeysProgressively, nextStepHours, type PostKey } from '../../shared/api/progressive.js';
 import { postsPartitionRange } from '../../shared/api/sources.js';
-import { exportPartitions, orderChunks } from '../../shared/api/sql.js';
+import { orderChunks, partitionsFor } from '../../shared/api/sql.js';
 import { exactPhrasePattern } from '../../shared/api/text-match.js';
 import { parseIsoToMicros } from '../../shared/api/time.js';
 import { toErrorResponse } from '../../shared/errors.js';
@@ -34,6 +34,24 @@ t.test('a query past its budget is interrupted: 503 query_timeout', async (t) =>
   t.notMatch(body.error.message, /range\(|SELECT/);
   const after = await scope.timed(async (conn) => (await conn.runAndReadAll('SELECT 42 AS x')).getRows());
   t.same(after, [[42]], 'the connection is usable after the interrupt');
+});
+
+t.test("a query past DuckDB's memory limit: 503 out_of_memory, not a 500", async (t) => {
+  const db = await DuckDBInstance.create(':memory:', { threads: '1', memory_limit: '8MB' });
+  t.teardown(() => db.closeSync());
+  const scope = await QueryScope.open(db, 60_000);
+  t.teardown(() => scope.close());
+  // string_agg states do not spill: a million of them cannot fit in 8 MB.
+  const err = await scope.timed((conn) => conn.run('SELECT count(*) FROM (SELECT i % 1000000 AS k, string_agg(i::VARCHAR) FROM range(3000000) t(i) GROUP BY k)')).catch((e: unknown) => e);
+  t.match(String((err as Error).cause), /Out of Memory Error/, "DuckDB's own error is kept as the cause (for the log)");
+  const { status, body } = toErrorResponse(err);
+  t.equal(status, 503);
+  t.equal(body.error.code, 'out_of_memory');
+  t.match(body.error.message, /more memory than this function has/);
+  t.notMatch(body.error.message, /allocate|MiB/, 'no engine internals in the message');
+  // The same scope still answers: the failed statement left the connection usable.
+  const ok = await scope.timed(async (conn) => (await conn.runAndReadAll('SELECT 41 + 1')).getRows());
+  t.same(ok, [[42]]);
 });
 
 t.test('scan limit: a query over too many bytes is refused', async (t) => {
@@ -173,6 +191,32 @@ t.test('a delete stamped by a clock up to an hour behind still hides its post fr
   t.equal(total.json().meta.total, 1, 'counts total');
 });
 
+t.test('a post deleted and re-created under the same uri: its new version is live, its old one is not', async (t) => {
+  // r1 posted at 10:10, deleted at 10:20, re-created (same rkey) at 10:30 — the delete follows the first
+  // revision only. Another post, deleted once, stays hidden. Every function, the export also in
+  // partitions of one candidate row (each version alone in its step).
+  for (const partitionRows of ['200000', '1']) {
+    const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', EXPORT_PARTITION_ROWS: partitionRows });
+    const dir = env.cfg.storage.parquetDir;
+    const erin = 'did:plc:erin';
+    await writeRows(dir, 'posts', [
+      postRow({ did: erin, rkey: 'r1', text: 'first take', at: '2025-03-02T10:10:00Z' }),
+      postRow({ did: erin, rkey: 'r2', text: 'gone for good', at: '2025-03-02T10:12:00Z' }),
+    ]);
+    await writeRows(dir, 'deletes', [deleteRow(erin, 'r1', '2025-03-02T10:20:00Z'), deleteRow(erin, 'r2', '2025-03-02T10:21:00Z')]);
+    await writeRows(dir, 'posts', [postRow({ did: erin, rkey: 'r1', text: 'second take', at: '2025-03-02T10:30:00Z' })]);
+    const search = await serve(t, env, 'search');
+    const exp = await serve(t, env, 'export');
+    const counts = await serve(t, env, 'counts');
+    const found = (await get(search.url, { username: erin })).json().data;
+    t.same(found.map((d: { uri: string; text: string }) => [d.uri, d.text]), [[uriOf(erin, 'r1'), 'second take']], `search (${partitionRows})`);
+    const lines = (await get(exp.url, { username: erin, format: 'ndjson' })).text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    t.same(lines.map((d: { uri: string; text: string }) => [d.uri, d.text]), [[uriOf(erin, 'r1'), 'second take']], `export (${partitionRows})`);
+    const total = (await get(counts.url, { username: erin, granularity: 'hour' })).json();
+    t.same([total.data, total.meta.total], [[{ start: '2025-03-02T10:00:00.000Z', count: 1 }], 1], `counts (${partitionRows})`);
+  }
+});
+
 t.test('export numbering: runs of consecutive hours of at most EXPORT_PARTITION_ROWS rows, in export order', async (t) => {
   const hours = [{ h: 10, n: 3 }, { h: 12, n: 2 }, { h: 11, n: 4 }, { h: 13, n: 9 }, { h: 14, n: 1 }];
   t.same(orderChunks(hours, 'oldest', 6), [
@@ -193,8 +237,8 @@ t.test('export numbering: runs of consecutive hours of at most EXPORT_PARTITION_
     { fromHour: 11, toHour: 12, offset: 3 },
   ], 'with a limit, no run after it is reached');
   t.same(orderChunks([], 'newest', 6), [], 'nothing to number');
-  t.equal(exportPartitions(0, 1_000_000), 1);
-  t.equal(exportPartitions(2_000_001, 1_000_000), 3);
+  t.equal(partitionsFor(0, 1_000_000), 1);
+  t.equal(partitionsFor(2_000_001, 1_000_000), 3);
 });
 
 t.test('step sizes: at least double, or what the hit rate says the page still needs', async (t) => {

@@ -17,6 +17,11 @@ export function readApi(r: EnvReader) {
       min: 1,
       doc: 'export without a row limit: posts deduplicated and joined to their deletes, scores and handles per step (by hash of the uri), and numbered per run of hours of at most this many, so that memory stays flat whatever the size; at DUCKDB_MEMORY_LIMIT=256MB a step of 456k posts (with their scores) failed with an out-of-memory error in 3 runs of 4, one of 285k peaked at ~250 MB and one of 190k at ~90 MB.',
     }),
+    countsPartitionRows: r.int('COUNTS_PARTITION_ROWS', {
+      default: '30000000',
+      min: 1,
+      doc: 'counts without a text, username or feature filter: posts deduplicated per pass (by hash of the uri; each pass reads the range again). A month (68.5M posts) in one pass held ~3 GB at DUCKDB_MEMORY_LIMIT=1GB; in passes of 34M, 1.3 GB.',
+    }),
     corsOrigins: r.list('CORS_ORIGINS', { default: '*', doc: 'Origins allowed to call the API from a browser (* for any).' }),
     queryTimeoutMs: r.int('QUERY_TIMEOUT_MS', { default: '15000', min: 100, doc: 'A query running longer is interrupted with a 503.' }),
     queryConcurrency: r.int('QUERY_CONCURRENCY', { default: '2', min: 1, max: 256, doc: 'Queries one function process runs at once; more wait in a queue (DuckDB shares its threads, so running more only makes each slower).' }),
