@@ -68,13 +68,11 @@ export class QueryScope {
       this.timedOut = true;
       this.conn.interrupt();
     }, this.timeoutMs);
-    const __t = performance.now();
     try {
       return await fn(this.conn);
     } catch (err) {
       throw this.classify(err);
     } finally {
-      if (process.env.PROF_TIMED) process.stderr.write(`  timed ${(performance.now() - __t).toFixed(0)} ms ${String(fn).slice(0, 70).replace(/\s+/g, ' ')}\n`);
       clearTimeout(this.timer);
     }
   }

@@ -115,7 +115,6 @@ export function createQueryApi(deps: QueryApiDeps) {
     });
   }
 
-  /** Phase 2 of search: the full rows of `keys` (read by file and row number), in their order, as JSON or CSV lines. */
   /** Rows in Parquet `files`, from their footers (no data read). */
   async function countRows(scope: QueryScope, files: readonly string[]): Promise<number> {
     if (files.length === 0) return 0;
@@ -123,6 +122,7 @@ export function createQueryApi(deps: QueryApiDeps) {
     return Number(reader.getRows()[0]![0]);
   }
 
+  /** Phase 2 of search: the full rows of `keys` (read by file and row number), in their order, as JSON or CSV lines. */
   async function readPage(scope: QueryScope, sources: Sources, keys: readonly PostKey[], sort: SortOrder, format: 'json' | 'csv'): Promise<string[]> {
     if (keys.length === 0) return [];
     // Scores of the page's posts are only in partitions from the oldest page post's hour on.

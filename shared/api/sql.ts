@@ -324,8 +324,8 @@ const EXPORT_PART_TABLE = 'export_partitions';
  * 4. `cleanup`.
  * Steps 2 and 3 stay separate statements even for one partition: together, at 1M posts, they failed
  * with DuckDB's out-of-memory error at 256 MB on one build of the day dataset and held on another; apart
- * with the default 500k per partition they were no slower (2.1–2.5 s as one statement; 2.3 s for two
- * partitions of 500k and their numbering).
+ * they were no slower (2.1–2.5 s as one statement; 2.3 s for two partitions of 500k and their numbering,
+ * measured before the default became 200k).
  * As one statement, the dedupe, the scores' aggregate over every later score file, two hash joins and
  * the sort held memory at once: a whole-day export (2.28M posts) failed with DuckDB's out-of-memory
  * error at the export's 256 MB, and so did a 10M-post one with the steps but without partitions.

@@ -4,6 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import t, { type Test } from 'tap';
+import { TEMP_PREFIX } from '../../shared/temp-sweep.js';
 import { makeTestEnv } from '../helpers/env.js';
 import { POSTS, uri, writeDataset } from './dataset.js';
 import { get, serve } from './fixture.js';
@@ -144,7 +145,7 @@ for (const partitionRows of ['1000000', '4', '1']) t.test(`export without the ro
   const scored = (await get(fn.url, { format: 'ndjson', feature_filters: 'toxicity_score>=0.5' })).text.trim().split('\n').map((l) => JSON.parse(l));
   t.same(scored.map((r) => [r.uri, r.features.toxicity_score]), [[uri('p2'), 0.5], [uri('p1'), 0.9]], 'feature filters: scores come from the filter join');
   // Each export wrote its candidate keys to a Parquet file of its own in the temp folder (this process's).
-  const left = (await readdir(os.tmpdir())).filter((f) => f.startsWith(`bsky-export-${process.pid}-`));
+  const left = (await readdir(os.tmpdir())).filter((f) => f.startsWith(`${TEMP_PREFIX.exportCandidates}${process.pid}-`));
   t.same(left, [], 'every export removed its candidates file');
 });
 
