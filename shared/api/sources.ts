@@ -14,7 +14,7 @@
  * but a delete may carry another Jetstream instance's clock, so it can sit in the hour before its post's.
  */
 import { stat } from 'node:fs/promises';
-import { listTableFiles } from '../parquet/catalog.js';
+import { listTablesFiles } from '../parquet/catalog.js';
 import type { Cursor } from './cursor.js';
 import { filesAfterPosts } from './progressive.js';
 import type { QueryFilters, Sources } from './sql.js';
@@ -43,17 +43,18 @@ const sizeCache = new Map<string, number>();
 /** File sizes, cached: every file the catalog returns is immutable once in place. */
 async function fileBytes(files: readonly string[]): Promise<number> {
   let total = 0;
-  await Promise.all(
-    files.map(async (f) => {
-      let size = sizeCache.get(f);
-      if (size === undefined) {
-        size = await stat(f).then((s) => s.size, () => 0);
-        if (sizeCache.size > 200_000) sizeCache.clear();
-        sizeCache.set(f, size);
-      }
-      total += size;
-    }),
-  );
+  const missing: string[] = [];
+  for (const f of files) {
+    const size = sizeCache.get(f);
+    if (size === undefined) missing.push(f);
+    else total += size;
+  }
+  const sizes = await Promise.all(missing.map((f) => stat(f).then((s) => s.size, () => 0)));
+  if (sizeCache.size + missing.length > 200_000) sizeCache.clear();
+  missing.forEach((f, i) => {
+    sizeCache.set(f, sizes[i]!);
+    total += sizes[i]!;
+  });
   return total;
 }
 
@@ -68,12 +69,8 @@ export interface PlanOptions {
 /** Lists the files of every table the query touches. */
 export async function planSources(f: QueryFilters, opts: PlanOptions): Promise<SourcePlan> {
   const range = postsPartitionRange(f, opts.slackMinutes, opts.cursor);
-  const [posts, allDeletes, allScores, identities] = await Promise.all([
-    listTableFiles(opts.parquetDir, 'posts', range),
-    listTableFiles(opts.parquetDir, 'deletes'),
-    listTableFiles(opts.parquetDir, 'post_features'),
-    listTableFiles(opts.parquetDir, 'identities'),
-  ]);
+  const listed = await listTablesFiles(opts.parquetDir, { posts: range, deletes: undefined, post_features: undefined, identities: undefined });
+  const { posts, deletes: allDeletes, post_features: allScores, identities } = listed;
   const deletes = filesAfterPosts(allDeletes, posts);
   const scores = filesAfterPosts(allScores, posts);
   const bytes = await fileBytes([...posts, ...deletes, ...(opts.wholeFeatures ? scores : [])]);

@@ -103,6 +103,8 @@ interface HourSnapshot {
   mtimeNs: bigint;
   names: string[];
   manifest: HourManifest | undefined;
+  /** selectTableFiles per table, memoised: the snapshot never changes (a month's plan parsed ~35k names per query). */
+  selected: Map<string, string[]>;
 }
 
 /**
@@ -148,7 +150,7 @@ async function readHourNow(hourDir: string): Promise<HourSnapshot | undefined> {
   }
   // After the listing, so the manifest is at least as new as what we saw on disk.
   const manifest = await readManifest(hourDir);
-  const snap: HourSnapshot = { mtimeNs: st.mtimeNs, names, manifest };
+  const snap: HourSnapshot = { mtimeNs: st.mtimeNs, names, manifest, selected: new Map() };
   if (Date.now() - Number(st.mtimeNs / 1_000_000n) > SNAPSHOT_MIN_AGE_MS) {
     if (snapshots.size >= SNAPSHOT_MAX) snapshots.clear();
     snapshots.set(hourDir, snap);
@@ -182,8 +184,13 @@ export function selectTableFiles(hourDir: string, names: readonly string[], mani
 /** The files of one table in one hour folder, as the catalog rules above select them. */
 export async function listHourTableFiles(hourDir: string, table: string): Promise<string[]> {
   const snap = await readHour(hourDir);
-  if (!snap) return [];
-  return selectTableFiles(hourDir, snap.names, snap.manifest, table);
+  return snap ? [...snapshotFiles(hourDir, snap, table)] : [];
+}
+
+function snapshotFiles(hourDir: string, snap: HourSnapshot, table: string): string[] {
+  let files = snap.selected.get(table);
+  if (!files) snap.selected.set(table, (files = selectTableFiles(hourDir, snap.names, snap.manifest, table)));
+  return files;
 }
 
 /**
@@ -194,7 +201,31 @@ export async function listHourTableFiles(hourDir: string, table: string): Promis
  * never later than indexed_at) may only pass `fromUs`: a back-dated post can sit in any later hour.
  */
 export async function listTableFiles(parquetDir: string, table: string, range?: TimeRangeUs): Promise<string[]> {
-  const hours = await listHourDirs(parquetDir, range);
-  const lists = await Promise.all(hours.map((h) => listHourTableFiles(h.dir, table)));
-  return lists.flat();
+  return (await listTablesFiles(parquetDir, { [table]: range }))[table]!;
+}
+
+/**
+ * The files of several tables, each as `listTableFiles` lists it (with its own range, or none), from one
+ * walk of the tree that reads (or checks against the cache) each hour folder once. A month's query plan
+ * listed four tables by four walks: 65–100 ms per query for the ~2,900 stat calls, against ~21 ms for one.
+ */
+export async function listTablesFiles<T extends string>(parquetDir: string, ranges: Readonly<Record<T, TimeRangeUs | undefined>>): Promise<Record<T, string[]>> {
+  const tables = Object.keys(ranges) as T[];
+  const bounds = tables.map((table) => ({ table, fromMs: toMs(ranges[table]?.fromUs, 'floor'), toMs: toMs(ranges[table]?.toUs, 'ceil') }));
+  // The walk covers the union of the ranges (unbounded on a side where any table is).
+  const union: TimeRangeUs = {};
+  if (bounds.every((b) => b.fromMs !== undefined)) union.fromUs = BigInt(Math.min(...bounds.map((b) => b.fromMs!))) * 1000n;
+  if (bounds.every((b) => b.toMs !== undefined)) union.toUs = BigInt(Math.max(...bounds.map((b) => b.toMs!))) * 1000n;
+  const hours = await listHourDirs(parquetDir, union);
+  const snaps = await Promise.all(hours.map((h) => readHour(h.dir)));
+  const out = {} as Record<T, string[]>;
+  for (const b of bounds) {
+    const files: string[] = [];
+    hours.forEach((h, i) => {
+      const snap = snaps[i];
+      if (snap && spanOverlaps(h.hour.startMs, h.hour.startMs + HOUR_MS, b.fromMs, b.toMs)) files.push(...snapshotFiles(h.dir, snap, b.table));
+    });
+    out[b.table] = files;
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { emptyManifest, writeManifest } from '../../shared/compact/manifest.js';
-import { listHourDirs, listTableFiles, spanOverlaps } from '../../shared/parquet/catalog.js';
+import { listHourDirs, listTableFiles, listTablesFiles, spanOverlaps } from '../../shared/parquet/catalog.js';
 
 const B1 = '1783175888090-0_1783175888400-5';
 const B2 = '1783175899000-0_1783175899999-2';
@@ -136,4 +136,28 @@ t.test('cached hour listings follow every change of the folder', async (t) => {
   const [a, b] = await Promise.all([listTableFiles(root, 'posts'), listTableFiles(root, 'likes')]);
   t.same(rel(root, a), [`${h}/.compact/posts.1.pq`]);
   t.same(b, []);
+});
+
+t.test('listTablesFiles: several tables from one walk, each with its own range, as listTableFiles lists them one by one', async (t) => {
+  const hours = ['year=2026/month=11/day=29/hour=23', 'year=2026/month=11/day=30/hour=00', 'year=2026/month=11/day=30/hour=01'];
+  const root = await tree(t, hours.flatMap((h) => [`${h}/posts-${B1}.parquet`, `${h}/deletes-${B1}.parquet`, `${h}/deletes-${B2}.parquet`, `${h}/likes-${B1}.parquet`]));
+  // The middle hour is compacted for posts: its generation replaces B1, a late batch B2 stays beside it.
+  const mid = path.join(root, hours[1]!);
+  await writeFile(path.join(mid, `posts-${B2}.parquet`), '');
+  const m = emptyManifest();
+  m.tables.posts = { gen: 2, file: '.compact/posts.2.pq', replaces: [`posts-${B1}.parquet`], switchedAt: 0, rows: 0, bytes: 0, published: false, retired: [] };
+  await writeManifest(mid, m);
+  const postsRange = { fromUs: us('2026-11-30T00:10:00Z') };
+  const deletesRange = { toUs: us('2026-11-30T00:00:00Z') };
+  const got = await listTablesFiles(root, { posts: postsRange, deletes: deletesRange, likes: undefined, blocks: undefined });
+  t.same(rel(root, got.posts), [`${hours[1]}/.compact/posts.2.pq`, `${hours[1]}/posts-${B2}.parquet`, `${hours[2]}/posts-${B1}.parquet`]);
+  t.same(rel(root, got.deletes), [0, 1].flatMap((i) => [`${hours[i]}/deletes-${B1}.parquet`, `${hours[i]}/deletes-${B2}.parquet`]));
+  t.same(rel(root, got.likes), hours.map((h) => `${h}/likes-${B1}.parquet`));
+  t.same(got.blocks, []);
+  t.same(got.posts, await listTableFiles(root, 'posts', postsRange));
+  t.same(got.deletes, await listTableFiles(root, 'deletes', deletesRange));
+  t.same(got.likes, await listTableFiles(root, 'likes'));
+  // A caller changing its list does not change what the next query is told.
+  got.likes.length = 0;
+  t.same(rel(root, (await listTablesFiles(root, { likes: undefined })).likes), hours.map((h) => `${h}/likes-${B1}.parquet`));
 });
