@@ -1,6 +1,6 @@
 /**
  * The catalog: which Parquet files a query should read for a table, as one consistent set. Every query
- * function reads the tree only through `listTableFiles`.
+ * function reads the tree only through `listTableFiles` (or `listTablesFiles`, several tables at once).
  *
  * Per hour folder it lists the directory first and then reads the compaction manifest
  * (`_compaction.json`, see shared/compact/manifest.ts), so the manifest is never older than the listing:
