@@ -4,7 +4,7 @@
  * the lower-cased texts in it: `token VARCHAR, lo BIGINT, hi BIGINT` (first and last row number).
  *
  * Why: a substring search for a rare word otherwise reads every post's text of the range (a day: 2.3M
- * texts, ~400 ms). The index is a fraction of that to scan (distinct tokens per 16k posts), and it says
+ * texts, ~400 ms). The index is a fraction of that to scan (distinct tokens per row group), and it says
  * which row ranges can hold the word: only those are read (by `file_row_number`, which prunes row groups).
  *
  * Exactness: the index only ever skips ranges that cannot match. A query is looked up by its longest run
