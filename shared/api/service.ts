@@ -22,7 +22,7 @@ import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, 
 import { resolveUsername } from './resolve-user.js';
 import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
-import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, keysSql, pageSql, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, keysSql, pageSql, postsRowCountSql, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -115,10 +115,11 @@ export function createQueryApi(deps: QueryApiDeps) {
     });
   }
 
-  /** Rows in Parquet `files`, from their footers (no data read). */
-  async function countRows(scope: QueryScope, files: readonly string[]): Promise<number> {
+  /** Rows in posts `files`, from their footers (no data read). */
+  async function countPostsRows(scope: QueryScope, files: readonly string[]): Promise<number> {
     if (files.length === 0) return 0;
-    const reader = await scope.timed((conn) => conn.runAndReadAll('SELECT count(*) FROM read_parquet($1::VARCHAR[], union_by_name = true)', [listValue([...files])]));
+    const q = postsRowCountSql(files);
+    const reader = await scope.timed((conn) => conn.runAndReadAll(q.sql, q.values));
     return Number(reader.getRows()[0]![0]);
   }
 
@@ -179,7 +180,7 @@ export function createQueryApi(deps: QueryApiDeps) {
         // text, username or feature filter the matches are a fraction of the posts: one pass (parts would
         // each repeat the filter's scan).
         const narrowed = prepared.qf.text !== undefined || prepared.qf.authorDid !== undefined || prepared.qf.features.length > 0;
-        const parts = narrowed ? 1 : partitionsFor(await countRows(scope, prepared.sources.posts), cfg.api.countsPartitionRows);
+        const parts = narrowed ? 1 : partitionsFor(await countPostsRows(scope, prepared.sources.posts), cfg.api.countsPartitionRows);
         for (let k = 0; k < parts; k++) {
           const q = countsSql(prepared.sources, prepared.qf, p.granularity, p.feature, parts > 1 ? { k, n: parts } : undefined);
           const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());

@@ -69,8 +69,12 @@ export interface PlanOptions {
 /** Lists the files of every table the query touches. */
 export async function planSources(f: QueryFilters, opts: PlanOptions): Promise<SourcePlan> {
   const range = postsPartitionRange(f, opts.slackMinutes, opts.cursor);
-  const listed = await listTablesFiles(opts.parquetDir, { posts: range, deletes: undefined, post_features: undefined, identities: undefined });
-  const { posts, deletes: allDeletes, post_features: allScores, identities } = listed;
+  const { posts, deletes: allDeletes, post_features: allScores, identities } = await listTablesFiles(opts.parquetDir, {
+    posts: range,
+    deletes: undefined,
+    post_features: undefined,
+    identities: undefined,
+  });
   const deletes = filesAfterPosts(allDeletes, posts);
   const scores = filesAfterPosts(allScores, posts);
   const bytes = await fileBytes([...posts, ...deletes, ...(opts.wholeFeatures ? scores : [])]);

@@ -488,6 +488,12 @@ function rowNumberFilter(rows: readonly bigint[]): string {
   return `file_row_number BETWEEN ${rowLiteral(min)} AND ${rowLiteral(max)}`;
 }
 
+/** The number of posts rows in `files`, answered from their footers (no data read). */
+export function postsRowCountSql(files: readonly string[]): BuiltQuery {
+  const b = new Binder();
+  return { sql: `SELECT count(*) FROM ${tableSql(b, TABLES.posts, files)}`, values: b.values };
+}
+
 /** export, phase 2: the file hash and row number of the keys with `seq` in [fromSeq, toSeq]. */
 export function exportSliceKeysSql(fromSeq: number, toSeq: number): BuiltQuery {
   return { sql: `SELECT fh, fr FROM ${EXPORT_KEYS_TABLE} WHERE seq BETWEEN $1 AND $2`, values: [fromSeq, toSeq] };
