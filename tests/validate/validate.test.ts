@@ -63,7 +63,10 @@ t.test('a run that loses a Parquet file fails on completeness with exit code 1',
 
 t.test('a daemon that does not resume from its cursor fails completeness and faults', async (t) => {
   const out = outDir(t);
-  const r = await validate([...TINY, '--skip-load', '--break', 'skip-cursor', '--out', out]);
+  // Slower than TINY's 300/s: in one loaded CI run the validation passed despite the break, most likely
+  // because the daemon's restart (after the flush-crash fault's tries, each a process start) came once the
+  // 10 s ingest had finished, so the skipped cursor pointed past the end. At 100/s the ingest lasts 30 s.
+  const r = await validate([...TINY, '--skip-load', '--rate', '100', '--break', 'skip-cursor', '--out', out]);
   t.equal(r.code, 1, r.out);
   const verdict = r.out.trim().split('\n').pop()!;
   t.match(verdict, /^validate day\/spec: FAIL — completeness: [\d,]+ events missing, 0 unexpected \(drops 0, quarantined 0\) — first mismatch: posts 2026-07-01T00: \d+ distinct rows in Parquet, truth 875 \(-\d+\)/);
