@@ -5,8 +5,14 @@
  *
  * Why it is exact: partitions follow indexed_at and sort_at <= indexed_at, so every post in an hour
  * older than H has sort_at < H. Once the `limit`-th best key found in the hours >= H has sort_at >= H,
- * no unscanned post can come before it. `oldest` has no such bound (a back-dated post may sit in any
- * later hour), so it scans the whole pruned range in one step.
+ * no unscanned post can come before it.
+ *
+ * `oldest` has no such bound from the folders (a back-dated post may sit in any later hour). A probe of
+ * the oldest hour gives one: K, the `limit`-th smallest sort_at among its matching rows. One step then
+ * reads every hour for keys up to K only (`upToUs`, inclusive for ties); compacted files are sorted by
+ * sort_at, so their row-group statistics let DuckDB skip all but the row groups that can hold such
+ * keys. When deletes or duplicates leave fewer than `limit` live keys up to K (the probe does not check
+ * them), the step is done again without the bound.
  *
  * Each step asks for the top `scan` rows of its files; when deletes and duplicates among them leave
  * fewer than `limit` live keys while more rows exist, the step is repeated with a larger `scan`.
@@ -56,9 +62,8 @@ export function compareKeys(a: PostKey, b: PostKey, sort: SortOrder): number {
   return sort === 'newest' ? -c : c;
 }
 
-/** The files grouped by hour partition, newest first; undefined when the scan cannot go by hours. */
-function hoursNewestFirst(files: readonly string[], sort: SortOrder): string[][] | undefined {
-  if (sort === 'oldest') return undefined;
+/** The files grouped by hour partition, in `sort` order; undefined when the scan cannot go by hours. */
+function hoursInOrder(files: readonly string[], sort: SortOrder): string[][] | undefined {
   const byHour = new Map<number, string[]>();
   for (const f of files) {
     const h = hourOfFile(f);
@@ -66,7 +71,7 @@ function hoursNewestFirst(files: readonly string[], sort: SortOrder): string[][]
     if (h === undefined) return undefined;
     byHour.set(h, [...(byHour.get(h) ?? []), f]);
   }
-  return [...byHour.keys()].sort((a, b) => b - a).map((h) => byHour.get(h)!);
+  return [...byHour.keys()].sort((a, b) => (sort === 'newest' ? b - a : a - b)).map((h) => byHour.get(h)!);
 }
 
 /**
@@ -81,23 +86,28 @@ export function nextStepHours(lastStep: number, hoursScanned: number, rowsMatche
   return Math.max(lastStep * 2, byRate);
 }
 
-export type KeysStep = (files: string[], scan: number) => Promise<{ keys: PostKey[]; nTop: number }>;
+/**
+ * One step: the first `limit` live keys in `files` (asking DuckDB for the top `scan` rows), only those with
+ * sort_at <= `upToUs` when given.
+ */
+export type KeysStep = (files: string[], scan: number, upToUs?: bigint) => Promise<{ keys: PostKey[]; nTop: number }>;
 
-/** The first `limit` keys in `sort` order over `sources.posts`, scanning as little as the bound allows. */
-export async function findKeysProgressively(sources: Sources, sort: SortOrder, limit: number, step: KeysStep): Promise<PostKey[]> {
-  const hours = hoursNewestFirst(sources.posts, sort) ?? [[...sources.posts]];
+/** The `limit`-th smallest sort_at (µs) among the rows of `files` matching the filters, deletes not checked; undefined when fewer rows match. */
+export type SortAtProbe = (files: string[], limit: number) => Promise<bigint | undefined>;
+
+/** The first `limit` keys in `sort` order over `sources.posts`, scanning as little as the bound allows (see the top of this file). */
+export async function findKeysProgressively(sources: Sources, sort: SortOrder, limit: number, step: KeysStep, probe?: SortAtProbe): Promise<PostKey[]> {
+  const hours = hoursInOrder(sources.posts, sort) ?? [[...sources.posts]];
   const merged = new Map<string, PostKey>();
   let sorted: PostKey[] = [];
   let done = 0;
   let size = 1;
   let matched = 0;
-  while (done < hours.length) {
-    const group = hours.slice(done, done + size);
-    const files = group.flat();
+  const run = async (files: string[], upToUs?: bigint) => {
     let scan = limit * 2 + 20;
     let got: { keys: PostKey[]; nTop: number };
     for (;;) {
-      got = await step(files, scan);
+      got = await step(files, scan, upToUs);
       if (got.keys.length >= limit || got.nTop < scan) break;
       scan *= 4;
     }
@@ -107,11 +117,31 @@ export async function findKeysProgressively(sources: Sources, sort: SortOrder, l
     }
     sorted = [...merged.values()].sort((a, b) => compareKeys(a, b, sort));
     if (sorted.length > limit) sorted.length = limit;
+    return got.nTop;
+  };
+  if (sort === 'oldest') {
+    // Oldest first: probe the oldest hour for a bound, one bounded step, unbounded only if it fell short.
+    const all = hours.flat();
+    const bound = probe && hours.length > 1 ? await probe(hours[0]!, limit) : undefined;
+    if (bound !== undefined) {
+      await run(all, bound);
+      if (sorted.length >= limit) return sorted;
+      merged.clear();
+    }
+    await run(all);
+    return sorted;
+  }
+  while (done < hours.length) {
+    const group = hours.slice(done, done + size);
+    const files = group.flat();
+    const nTop = await run(files);
     done += group.length;
     if (done >= hours.length) break;
-    const oldestMs = hourOfFile(files[files.length - 1]!)!;
-    if (sorted.length >= limit && sorted[limit - 1]!.t >= BigInt(oldestMs) * 1000n) break;
-    matched += got.nTop;
+    if (sorted.length >= limit) {
+      const oldestMs = hourOfFile(files[files.length - 1]!)!;
+      if (sorted[limit - 1]!.t >= BigInt(oldestMs) * 1000n) break;
+    }
+    matched += nTop;
     size = nextStepHours(group.length, done, matched, limit - Math.min(limit, sorted.length));
   }
   return sorted;

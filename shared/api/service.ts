@@ -22,7 +22,7 @@ import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, 
 import { resolveUsername } from './resolve-user.js';
 import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
-import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, keysSql, pageSql, postsRowCountSql, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, keysSql, pageSql, postsRowCountSql, sortAtProbeSql, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -102,16 +102,21 @@ export function createQueryApi(deps: QueryApiDeps) {
 
   /** Phase 1 of search (see progressive.ts): the first `limit` keys, exactly. */
   async function findKeys(scope: QueryScope, sources: Sources, qf: QueryFilters, sort: SortOrder, limit: number, cursor?: Cursor): Promise<PostKey[]> {
-    return findKeysProgressively(sources, sort, limit, async (posts, scan) => {
+    return findKeysProgressively(sources, sort, limit, async (posts, scan, upToUs) => {
       // Deletes and scores of the step's posts can only be in its hours or later ones.
       const deletes = filesAfterPosts(sources.deletes, posts);
       const postFeatures = filesAfterPosts(sources.postFeatures, posts);
       const ranges = qf.text !== undefined && cfg.api.searchTextIndex ? await scope.timed((conn) => textRanges(conn, posts, qf.text!)) : undefined;
-      const q = keysSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, limit, cursor, ranges);
+      const q = keysSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, limit, cursor, ranges, upToUs);
       const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
       const nTop = Number(rows[0]?.[5] ?? 0);
       const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint, file: String(r[3]), row: r[4] as bigint }));
       return { keys, nTop };
+    }, async (posts, n) => {
+      const ranges = qf.text !== undefined && cfg.api.searchTextIndex ? await scope.timed((conn) => textRanges(conn, posts, qf.text!)) : undefined;
+      const q = sortAtProbeSql(posts, qf, n, cursor, ranges);
+      const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+      return rows.length ? (rows[0]![0] as bigint) : undefined;
     });
   }
 

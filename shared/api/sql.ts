@@ -253,10 +253,13 @@ function postsScanSql(b: Binder, files: readonly string[], ranges?: RowRanges): 
  * deletes and duplicates. Columns: `uri`, `t` (sort_at µs), `ia` (indexed_at µs), `f`, `r` (the file
  * and row number of the chosen version, for phase 2), and `n_top` = how many rows the top held (when it
  * equals `scan`, more rows exist beyond it). Always at least one row (uri NULL when nothing matched).
+ * With `upToUs`, only posts with sort_at at or before it (see findKeysProgressively).
  */
-export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, limit: number, cursor?: Cursor, ranges?: RowRanges): BuiltQuery {
+export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, limit: number, cursor?: Cursor, ranges?: RowRanges, upToUs?: bigint): BuiltQuery {
   const b = new Binder();
   const where = postConditions(b, f, cursor);
+  // A plain bound on sort_at: DuckDB skips the row groups whose minimum is past it.
+  if (upToUs !== undefined) where.push(`p.sort_at <= ${b.bind(timestampTZValue(upToUs))}`);
   const ctes = [
     `cand AS (SELECT p.uri, p.sort_at, p.indexed_at, p.rev, p.cid, p.filename, p.file_row_number FROM ${postsScanSql(b, sources.posts, ranges)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
   ];
@@ -277,6 +280,16 @@ export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan
   );
   return {
     sql: `WITH ${ctes.join(',\n')}\nSELECT k.uri, epoch_us(k.sort_at) AS t, epoch_us(k.indexed_at) AS ia, k.filename AS f, k.file_row_number AS r, c.n_top FROM (SELECT count(*) AS n_top FROM top) c LEFT JOIN live k ON true ORDER BY ${orderSql(sort, 'k')}`,
+    values: b.values,
+  };
+}
+
+/** The `limit`-th smallest sort_at (µs) of the posts rows in `files` matching the filters (deletes and duplicates not checked). */
+export function sortAtProbeSql(files: readonly string[], f: QueryFilters, limit: number, cursor?: Cursor, ranges?: RowRanges): BuiltQuery {
+  const b = new Binder();
+  const where = postConditions(b, f, cursor);
+  return {
+    sql: `SELECT epoch_us(p.sort_at) FROM ${postsScanSql(b, files, ranges)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY p.sort_at LIMIT 1 OFFSET ${b.bind(limit - 1)}`,
     values: b.values,
   };
 }

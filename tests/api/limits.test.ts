@@ -123,36 +123,59 @@ t.test('pure policies', async (t) => {
   t.equal(exactPhrasePattern('#tag!'), '\\#tag!', 'punctuation at the edges needs no boundary');
 });
 
-t.test('newest-first hour steps give exactly the brute-force page (back-dated posts included)', async (t) => {
-  const HOUR = 3_600_000;
-  const T0 = Date.UTC(2026, 6, 1);
-  const fileOf = (h: number) => {
-    const d = new Date(T0 + h * HOUR);
-    const p = (n: number) => String(n).padStart(2, '0');
-    return `/pq/year=${d.getUTCFullYear()}/month=${p(d.getUTCMonth() + 1)}/day=${p(d.getUTCDate())}/hour=${p(d.getUTCHours())}/posts.parquet`;
-  };
-  const post = fc.record({ hour: fc.nat({ max: 47 }), offsetMin: fc.nat({ max: 59 }), backMin: fc.oneof(fc.constant(0), fc.nat({ max: 3000 })), n: fc.nat({ max: 1_000_000 }) });
-  await fc.assert(
-    fc.asyncProperty(fc.array(post, { maxLength: 120 }), fc.integer({ min: 1, max: 30 }), async (posts, limit) => {
-      const rows = posts.map((p, i) => {
-        const indexedMs = T0 + p.hour * HOUR + p.offsetMin * 60_000;
-        return { file: fileOf(p.hour), key: { uri: `at://did:plc:x/app.bsky.feed.post/${p.n}-${i}`, t: BigInt(indexedMs - p.backMin * 60_000) * 1000n, ia: BigInt(indexedMs) * 1000n, file: fileOf(p.hour), row: BigInt(i) } };
-      });
-      const files = [...new Set(rows.map((r) => r.file))];
-      let scanned = 0;
-      const got = await findKeysProgressively({ posts: files, deletes: [], postFeatures: [], identities: [] }, 'newest', limit, async (fs, scan) => {
-        const inFiles = rows.filter((r) => fs.includes(r.file)).map((r) => r.key).sort((a, b) => compareKeys(a, b, 'newest'));
-        scanned += fs.length;
-        return { keys: inFiles.slice(0, Math.min(scan, limit)), nTop: Math.min(scan, inFiles.length) };
-      });
-      const want: PostKey[] = rows.map((r) => r.key).sort((a, b) => compareKeys(a, b, 'newest')).slice(0, limit);
-      if (JSON.stringify(got.map((k) => k.uri)) !== JSON.stringify(want.map((k) => k.uri))) throw new Error('page differs from brute force');
-      return scanned >= 0;
-    }),
-    { numRuns: 300, seed: 7 },
-  );
-  t.pass('300 random hour layouts');
-});
+for (const sort of ['newest', 'oldest'] as const) {
+  t.test(`${sort}-first hour steps give exactly the brute-force page (back-dated posts included)`, async (t) => {
+    const HOUR = 3_600_000;
+    const T0 = Date.UTC(2026, 6, 1);
+    const fileOf = (h: number) => {
+      const d = new Date(T0 + h * HOUR);
+      const p = (n: number) => String(n).padStart(2, '0');
+      return `/pq/year=${d.getUTCFullYear()}/month=${p(d.getUTCMonth() + 1)}/day=${p(d.getUTCDate())}/hour=${p(d.getUTCHours())}/posts.parquet`;
+    };
+    // `deleted`: rows the steps drop (as deletes do) but the oldest-first probe still counts.
+    const post = fc.record({ hour: fc.nat({ max: 47 }), offsetMin: fc.nat({ max: 59 }), backMin: fc.oneof(fc.constant(0), fc.nat({ max: 3000 })), n: fc.nat({ max: 1_000_000 }), deleted: fc.nat({ max: 4 }).map((x) => x === 0) });
+    let boundedSteps = 0;
+    let fewerFiles = 0;
+    let fellBack = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(post, { maxLength: 120 }), fc.integer({ min: 1, max: 30 }), async (posts, limit) => {
+        const rows = posts.map((p, i) => {
+          const indexedMs = T0 + p.hour * HOUR + p.offsetMin * 60_000;
+          return { file: fileOf(p.hour), deleted: p.deleted, key: { uri: `at://did:plc:x/app.bsky.feed.post/${p.n}-${i}`, t: BigInt(indexedMs - p.backMin * 60_000) * 1000n, ia: BigInt(indexedMs) * 1000n, file: fileOf(p.hour), row: BigInt(i) } };
+        });
+        const files = [...new Set(rows.map((r) => r.file))];
+        let scannedUnbounded = 0;
+        const boundedBefore = boundedSteps;
+        const probe = async (fs: string[], n: number) => rows.filter((r) => fs.includes(r.file)).map((r) => r.key.t).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))[n - 1];
+        const got = await findKeysProgressively({ posts: files, deletes: [], postFeatures: [], identities: [] }, sort, limit, async (fs, scan, upToUs) => {
+          if (upToUs !== undefined) boundedSteps++;
+          else scannedUnbounded += fs.length;
+          const inFiles = rows
+            .filter((r) => !r.deleted && fs.includes(r.file) && (upToUs === undefined || r.key.t <= upToUs))
+            .map((r) => r.key)
+            .sort((a, b) => compareKeys(a, b, sort));
+          return { keys: inFiles.slice(0, Math.min(scan, limit)), nTop: Math.min(scan, inFiles.length) };
+        }, probe);
+        if (scannedUnbounded < files.length) fewerFiles++;
+        if (boundedSteps > boundedBefore && scannedUnbounded > 0) fellBack++;
+        const want: PostKey[] = rows.filter((r) => !r.deleted).map((r) => r.key).sort((a, b) => compareKeys(a, b, sort)).slice(0, limit);
+        if (JSON.stringify(got.map((k) => k.uri)) !== JSON.stringify(want.map((k) => k.uri))) throw new Error('page differs from brute force');
+        return true;
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+    t.pass('300 random hour layouts');
+    // The steps must also save work: some layouts answered without reading every hour in full.
+    if (sort === 'newest') {
+      t.ok(fewerFiles > 20, `${fewerFiles} of 300 layouts read fewer hours in full than they have`);
+      t.equal(boundedSteps, 0, 'newest first never needs a bounded step');
+    } else {
+      // Both paths taken: answered by the bounded step, and redone unbounded when deletes left too few keys.
+      t.ok(fewerFiles > 5, `${fewerFiles} of 300 layouts answered by the step bounded by the probe`);
+      t.ok(fellBack > 0, `${fellBack} layouts redone without the bound`);
+    }
+  });
+}
 
 t.test('deletes and scores of a step: from the oldest posts hour minus one hour on', async (t) => {
   const at = (d: string, h: string, name: string) => `/p/year=2026/month=07/day=${d}/hour=${h}/${name}`;
@@ -189,6 +212,44 @@ t.test('a delete stamped by a clock up to an hour behind still hides its post fr
   const total = await get(counts.url, { ...range, granularity: 'hour' });
   t.same(total.json().data, [{ start: '2025-03-01T10:00:00.000Z', count: 1 }], 'counts');
   t.equal(total.json().meta.total, 1, 'counts total');
+});
+
+t.test('oldest first over several hours: back-dated posts in later hours, and deletes under the probe bound', async (t) => {
+  // The probe of the 10:00 hour bounds the step at a2's 10:10; b1 and c1 sit in later hours with an
+  // earlier sort_at. With a1, a2 and c1 deleted the bounded step finds one live post only, so the step
+  // is redone without the bound. Every page (limit 2, by cursor) against the order written out by hand.
+  const ann = 'did:plc:ann';
+  const posts = [
+    postRow({ did: ann, rkey: 'a1', text: 'a1', at: '2025-03-01T10:05:00Z' }),
+    postRow({ did: ann, rkey: 'a2', text: 'a2', at: '2025-03-01T10:10:00Z' }),
+    postRow({ did: ann, rkey: 'a3', text: 'a3', at: '2025-03-01T10:20:00Z' }),
+    postRow({ did: ann, rkey: 'b1', text: 'b1', at: '2025-03-01T09:00:00Z', indexedAt: '2025-03-01T11:30:00Z' }),
+    postRow({ did: ann, rkey: 'b2', text: 'b2', at: '2025-03-01T11:10:00Z' }),
+    postRow({ did: ann, rkey: 'c1', text: 'c1', at: '2025-03-01T10:07:00Z', indexedAt: '2025-03-01T12:10:00Z' }),
+    postRow({ did: ann, rkey: 'c2', text: 'c2', at: '2025-03-01T12:20:00Z' }),
+  ];
+  const cases = [
+    { name: 'no deletes', deleted: [] as string[], want: ['b1', 'a1', 'c1', 'a2', 'a3', 'b2', 'c2'] },
+    { name: 'a1, a2, c1 deleted', deleted: ['a1', 'a2', 'c1'], want: ['b1', 'a3', 'b2', 'c2'] },
+  ];
+  for (const c of cases) {
+    const env = await makeTestEnv(t, {});
+    const dir = env.cfg.storage.parquetDir;
+    await writeRows(dir, 'posts', posts);
+    if (c.deleted.length) await writeRows(dir, 'deletes', c.deleted.map((r) => deleteRow(ann, r, '2025-03-01T12:40:00Z')));
+    const search = await serve(t, env, 'search');
+    for (const params of [{}, { start: '2025-03-01T09:00:00Z' }]) {
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const res = (await get(search.url, { ...params, sort: 'oldest', limit: '2', ...(cursor ? { cursor } : {}) })).json();
+        seen.push(...res.data.map((d: { uri: string }) => d.uri));
+        cursor = res.meta.next_cursor ?? undefined;
+        if (!cursor) break;
+      }
+      t.same(seen, c.want.map((r) => uriOf(ann, r)), `${c.name}, ${JSON.stringify(params)}: every page in order`);
+    }
+  }
 });
 
 t.test('a post deleted and re-created under the same uri: its new version is live, its old one is not', async (t) => {
