@@ -2,6 +2,7 @@ import t from 'tap';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compact } from '../../shared/compact/compact.js';
+import { loadConfig } from '../../shared/config/index.js';
 import { readManifest } from '../../shared/compact/manifest.js';
 import { tidHourSql } from '../../shared/compact/deletes.js';
 import { sqlString } from '../../shared/duckdb.js';
@@ -198,6 +199,27 @@ t.test('posts files use PARQUET_POINT_ROW_GROUP_SIZE (search pages read them row
   const [file] = await listTableFiles(dir, 'posts');
   const groups = await rows(ctx.conn, `SELECT row_group_num_rows::BIGINT AS n FROM parquet_metadata(${sqlString(file!)}) WHERE path_in_schema = 'uri' ORDER BY row_group_id`);
   t.same(groups.map((g) => Number(g.n)), [2048, 2048, 904], 'not one 5000-row group of PARQUET_ROW_GROUP_SIZE');
+});
+
+t.test('COMPACT_ZSTD_LEVEL sets the compression level of compacted files: the same rows, smaller at 19 than at 1', async (t) => {
+  const sizes: number[] = [];
+  const contents: string[] = [];
+  for (const level of ['1', '19']) {
+    const env = await makeTestEnv(t, { COMPACT_ZSTD_LEVEL: level });
+    const ctx = await compactContext(t, env);
+    const dir = env.cfg.storage.parquetDir;
+    const h = hourStart(4);
+    await writePostsRange(ctx.conn, dir, h, 0, 5000);
+    await compact(ctx, FAST);
+    const [file] = await listTableFiles(dir, 'posts');
+    const [size] = await rows(ctx.conn, `SELECT sum(total_compressed_size)::BIGINT AS n FROM parquet_metadata(${sqlString(file!)})`);
+    sizes.push(Number(size!.n));
+    const [digest] = await rows(ctx.conn, `SELECT md5(string_agg(uri || text, ',' ORDER BY uri)) AS d, count(*)::BIGINT AS n FROM read_parquet(${sqlString(file!)})`);
+    contents.push(`${digest!.n}:${digest!.d}`);
+  }
+  t.equal(contents[0], contents[1], 'same 5000 rows at both levels');
+  t.ok(sizes[1]! < sizes[0]! * 0.97, `level 19 (${sizes[1]} bytes of pages) at least 3% smaller than level 1 (${sizes[0]})`);
+  t.throws(() => loadConfig({ COMPACT_ZSTD_LEVEL: '23' }), /COMPACT_ZSTD_LEVEL/, 'a level past 22 is refused at start');
 });
 
 t.test('a later delete is mapped to its record\'s hour by the TID key; other keys check every recent hour', async (t) => {

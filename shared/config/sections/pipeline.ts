@@ -17,6 +17,12 @@ export function readPipeline(r: EnvReader) {
     flushClaimIdleMs: r.int('FLUSH_CLAIM_IDLE_MS', { default: '120000', min: 0, doc: 'Pending entries idle this long are claimed from a dead consumer.' }),
     compactGraceMinutes: r.int('COMPACT_GRACE_MINUTES', { default: '15', min: 0, doc: 'An hour is compacted once it ended this many minutes ago.' }),
     rowGroupSize: r.int('PARQUET_ROW_GROUP_SIZE', { default: '122880', min: 1024, doc: 'Rows per Parquet row group in compacted files.' }),
+    compactZstdLevel: r.int('COMPACT_ZSTD_LEVEL', {
+      default: '9',
+      min: 1,
+      max: 22,
+      doc: 'ZSTD level of compacted files (flush files use the default, 3). Measured on an hour of the generated day: 19 makes them 6% smaller than 9 at ~18x the compaction CPU (~38 s per hour of data at the spec volume on 2 cores, vs ~2 s); reading is as fast at either level.',
+    }),
     pointRowGroupSize: r.int('PARQUET_POINT_ROW_GROUP_SIZE', {
       default: '8192',
       // DuckDB writes row groups in whole vectors of 2048 rows.
