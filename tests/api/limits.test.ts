@@ -238,7 +238,7 @@ t.test('oldest first over several hours: back-dated posts in later hours, and de
     await writeRows(dir, 'posts', posts);
     if (c.deleted.length) await writeRows(dir, 'deletes', c.deleted.map((r) => deleteRow(ann, r, '2025-03-01T12:40:00Z')));
     const search = await serve(t, env, 'search');
-    for (const params of [{}, { start: '2025-03-01T09:00:00Z' }]) {
+    for (const params of [{}, { start: '2025-03-01T09:00:00Z' }] as Record<string, string>[]) {
       const seen: string[] = [];
       let cursor: string | undefined;
       for (let page = 0; page < 10; page++) {
