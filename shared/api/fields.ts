@@ -98,6 +98,7 @@ function schemaFor(c: ColumnDef): TSchema {
     case 'BOOLEAN':
       return Type.Union([Type.Boolean(), Type.Null()], opts);
     case 'BIGINT':
+    case 'UBIGINT':
     case 'DOUBLE':
       return Type.Union([Type.Number(), Type.Null()], opts);
     case 'TIMESTAMPTZ':

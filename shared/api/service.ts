@@ -22,7 +22,7 @@ import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, 
 import { resolveUsername } from './resolve-user.js';
 import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
-import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, keysSql, pageSql, postsRowCountSql, sortAtProbeSql, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, filesWithUrisSql, keysSql, pageSql, postsRowCountSql, sortAtProbeSql, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -60,6 +60,9 @@ export interface CountsBucket {
   scored?: number;
   mean?: number | null;
 }
+
+/** Below this many score files, a page's scores are read from all of them (see filesWithUris). */
+const SCORE_LOOKUP_MIN_FILES = 8;
 
 export function createQueryApi(deps: QueryApiDeps) {
   const { cfg } = deps;
@@ -128,11 +131,31 @@ export function createQueryApi(deps: QueryApiDeps) {
     return Number(reader.getRows()[0]![0]);
   }
 
+  /**
+   * Of post_features `files`, those that may hold scores of `uris`, in their order (the scores' tie-break
+   * follows it). A few files are read as they are: the lookup would cost more than it saves.
+   */
+  async function filesWithUris(scope: QueryScope, files: string[], uris: readonly string[]): Promise<string[]> {
+    if (files.length <= SCORE_LOOKUP_MIN_FILES) return files;
+    const q = filesWithUrisSql(files, uris);
+    try {
+      const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+      const holding = new Set(rows.map((r) => String(r[0])));
+      return files.filter((f) => holding.has(f));
+    } catch (err) {
+      // Every file predates uri_key (no such column to bind): all of them, as before it existed.
+      if (err instanceof Error && err.message.includes('Binder Error') && err.message.includes('uri_key')) return files;
+      throw err;
+    }
+  }
+
   /** Phase 2 of search: the full rows of `keys` (read by file and row number), in their order, as JSON or CSV lines. */
   async function readPage(scope: QueryScope, sources: Sources, keys: readonly PostKey[], sort: SortOrder, format: 'json' | 'csv'): Promise<string[]> {
     if (keys.length === 0) return [];
-    // Scores of the page's posts are only in partitions from the oldest page post's hour on.
-    const postFeatures = filesAfterPosts(sources.postFeatures, [...new Set(keys.map((k) => k.file))]);
+    // Scores of the page's posts are only in partitions from the oldest page post's hour on, and only in
+    // the files holding their uris.
+    const later = filesAfterPosts(sources.postFeatures, [...new Set(keys.map((k) => k.file))]);
+    const postFeatures = await filesWithUris(scope, later, keys.map((k) => k.uri));
     const q = pageSql({ ...sources, postFeatures }, keys, sort, format);
     return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
   }

@@ -11,7 +11,7 @@ import { timestampTZValue, type DuckDBInstance } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../duckdb.js';
 import { commitFile, fsyncDir, tempPathFor } from '../flush/durable.js';
 import { batchFilePath, batchName, hourOfMs, partitionDir } from '../parquet/layout.js';
-import { createTableSql, sortKeySql, TABLES } from '../tables/index.js';
+import { createTableSql, sortKeySql, TABLES, withDerivedSql } from '../tables/index.js';
 import type { ScoreRow } from './parse.js';
 
 let seq = 0;
@@ -55,7 +55,8 @@ export async function writeScoreFile(db: DuckDBInstance, rows: readonly ScoreRow
     try {
       for (const r of rows) {
         for (const c of def.columns) {
-          if (c.name === 'uri') app.appendVarchar(r.uri);
+          if (c.derived) app.appendNull(); // computed in the COPY below
+          else if (c.name === 'uri') app.appendVarchar(r.uri);
           else if (c.name === 'model') r.model === null ? app.appendNull() : app.appendVarchar(r.model);
           else if (c.name === 'scored_at') app.appendTimestampTZ(timestampTZValue(r.scoredAtUs));
           else {
@@ -72,7 +73,7 @@ export async function writeScoreFile(db: DuckDBInstance, rows: readonly ScoreRow
     await mkdir(dir, { recursive: true });
     const rowGroup = opts.rowGroupSize ?? 122_880;
     await conn.run(
-      `COPY (SELECT * FROM ${sqlIdent(table)} ORDER BY ${sortKeySql(def)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${Math.max(1, Math.floor(rowGroup))})`,
+      `COPY (${withDerivedSql(def, sqlIdent(table))} ORDER BY ${sortKeySql(def)}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${Math.max(1, Math.floor(rowGroup))})`,
     );
     await commitFile(tmp, target);
     for (let d = dir; d.startsWith(opts.parquetDir); d = path.dirname(d)) {

@@ -11,6 +11,7 @@ import { posts } from './posts.js';
 import { TABLE_NAMES, type ColumnDef, type TableDef, type TableName } from './types.js';
 
 export { COLLECTIONS, CREATED_AT_RANGE, EVENT_COLUMNS } from './events.js';
+export { uriKeySql } from './post-features.js';
 export { TABLE_NAMES, type ColumnDef, type ColumnType, type FeatureRange, type TableDef, type TableName } from './types.js';
 
 /** All tables by name. */
@@ -90,6 +91,18 @@ const RECORD_FIELDS = '__record_fields';
 export function createTableSql(table: TableDef, name: string = table.name, opts: { temp?: boolean } = {}): string {
   const cols = table.columns.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ');
   return `CREATE ${opts.temp ? 'TEMP ' : ''}TABLE ${sqlIdent(name)} (${cols})`;
+}
+
+/** The column's value in a written row: its derived expression, else row `alias`'s own value, cast to its type. */
+export function columnValueSql(c: ColumnDef, alias: string): string {
+  return `CAST(${c.derived ? c.derived(alias) : `${alias}.${sqlIdent(c.name)}`} AS ${c.type})`;
+}
+
+/** `SELECT * FROM <from>` with the derived columns computed (the relation has every column of the table). */
+export function withDerivedSql(table: TableDef, from: string): string {
+  const derived = table.columns.filter((c) => c.derived);
+  if (derived.length === 0) return `SELECT * FROM ${from}`;
+  return `SELECT * REPLACE (${derived.map((c) => `${columnValueSql(c, '__row')} AS ${sqlIdent(c.name)}`).join(', ')}) FROM ${from} __row`;
 }
 
 /** `ORDER BY` list of the table's sort key (quoted). */

@@ -1,5 +1,5 @@
 /** The DuckDB types our tables use (also the Parquet schema: DuckDB maps them one to one). */
-export type ColumnType = 'VARCHAR' | 'VARCHAR[]' | 'BIGINT' | 'BOOLEAN' | 'DOUBLE' | 'TIMESTAMPTZ' | 'JSON';
+export type ColumnType = 'VARCHAR' | 'VARCHAR[]' | 'BIGINT' | 'UBIGINT' | 'BOOLEAN' | 'DOUBLE' | 'TIMESTAMPTZ' | 'JSON';
 
 export const TABLE_NAMES = [
   'posts',
@@ -36,6 +36,12 @@ export interface ColumnDef {
   dictionary?: boolean;
   /** Set on enrichment score columns. */
   feature?: FeatureRange;
+  /**
+   * Computed from the row's other columns whenever a file is written (enrich, compaction), never taken
+   * from input: SQL over the row alias given (see columnValueSql). Files written before the column
+   * existed get it at their hour's next compaction.
+   */
+  derived?: (row: string) => string;
 }
 
 export interface TableDef {

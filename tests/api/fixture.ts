@@ -12,7 +12,7 @@ import { tid } from '../../local-tools/generator/ids.js';
 import { createApiFunction, type ApiFunctionName } from '../../shared/api/function.js';
 import { sqlIdent, sqlString } from '../../shared/duckdb.js';
 import { batchFilePath, batchName, hourOfTimeUs } from '../../shared/parquet/layout.js';
-import { createTableSql, TABLES, type TableName } from '../../shared/tables/index.js';
+import { createTableSql, TABLES, withDerivedSql, type TableName } from '../../shared/tables/index.js';
 import { createLogger } from '../../shared/log.js';
 import type { TestEnv } from '../helpers/env.js';
 
@@ -55,7 +55,7 @@ export async function writeRows(parquetDir: string, table: TableName, rows: Row[
       }
       const file = batchFilePath(parquetDir, hourOfTimeUs(BigInt(startMs) * 1000n), table, name);
       await mkdir(path.dirname(file), { recursive: true });
-      await conn.run(`COPY t TO ${sqlString(file + '.tmp')} (FORMAT parquet)`);
+      await conn.run(`COPY (${withDerivedSql(def, 't')}) TO ${sqlString(file + '.tmp')} (FORMAT parquet)`);
       await rename(file + '.tmp', file);
       out.push(file);
     }

@@ -3,9 +3,13 @@
  * real compaction like any batch file (dedupe on uri + model, latest scored_at), and search answers the
  * same before and after; a later import in another hour still replaces the compacted scores.
  */
+import { createHash } from 'node:crypto';
+import { rename } from 'node:fs/promises';
 import t from 'tap';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { compact } from '../../shared/compact/compact.js';
 import { createContext } from '../../shared/context.js';
+import { sqlString } from '../../shared/duckdb.js';
 import { listTableFiles } from '../../shared/parquet/catalog.js';
 import { postRow, uriOf, writeRows } from '../api/fixture.js';
 import { makeTestEnv } from '../helpers/env.js';
@@ -63,4 +67,27 @@ t.test('enrich files are compacted like batch files; replacement holds across ho
     [u(3), null, 0.7],
   ]);
   t.same((await searchUris(base, { feature_filters: 'toxicity_score>=0.8' })).uris, []);
+});
+
+t.test('compaction gives uri_key to score files written before the column existed', async (t) => {
+  const env = await makeTestEnv(t);
+  const dir = env.cfg.storage.parquetDir;
+  const [legacy] = await writeRows(dir, 'post_features', [{ uri: u(1), toxicity_score: 0.3, model: 'm', scored_at: '2026-07-01T11:10:00Z' }]);
+  await writeRows(dir, 'post_features', [{ uri: u(2), toxicity_score: 0.4, model: 'm', scored_at: '2026-07-01T11:20:00Z' }]);
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  t.teardown(() => {
+    conn.closeSync();
+    db.closeSync();
+  });
+  await conn.run(`COPY (SELECT * EXCLUDE (uri_key) FROM read_parquet(${sqlString(legacy!)})) TO ${sqlString(legacy + '.new')} (FORMAT parquet)`);
+  await rename(legacy + '.new', legacy!);
+  const ctx = await createContext(env.cfg, 'compact', { redis: env.redis });
+  t.teardown(() => ctx.destroy());
+  await compact(ctx, { clock: () => Date.parse('2026-07-01T13:00:00Z'), graceMinutes: 15, swapGraceMs: 20 });
+  const files = await listTableFiles(dir, 'post_features');
+  t.equal(files.length, 1, 'one compacted file');
+  const rows = (await conn.runAndReadAll(`SELECT uri, uri_key FROM read_parquet(${sqlString(files[0]!)}) ORDER BY uri`)).getRows();
+  const md5Key = (s: string) => BigInt('0x' + createHash('md5').update(s).digest('hex').slice(0, 16));
+  t.same(rows, [u(1), u(2)].sort().map((x) => [x, md5Key(x)]), 'both rows keyed, the legacy one included');
 });

@@ -66,7 +66,7 @@ tap.test('post_features: the score columns are the feature list, in [0, 1]', asy
     t.equal(c.type, 'DOUBLE');
   }
   t.same(columnNames('post_features').slice(-2), ['model', 'scored_at']);
-  t.equal(createTableSql(TABLES.post_features, 'pf'), `CREATE TABLE "pf" ("uri" VARCHAR, "political_score" DOUBLE, "toxicity_score" DOUBLE, "perspective_toxicity" DOUBLE, "perspective_severe_toxicity" DOUBLE, "perspective_identity_attack" DOUBLE, "perspective_insult" DOUBLE, "perspective_profanity" DOUBLE, "perspective_threat" DOUBLE, "model" VARCHAR, "scored_at" TIMESTAMPTZ)`);
+  t.equal(createTableSql(TABLES.post_features, 'pf'), `CREATE TABLE "pf" ("uri" VARCHAR, "uri_key" UBIGINT, "political_score" DOUBLE, "toxicity_score" DOUBLE, "perspective_toxicity" DOUBLE, "perspective_severe_toxicity" DOUBLE, "perspective_identity_attack" DOUBLE, "perspective_insult" DOUBLE, "perspective_profanity" DOUBLE, "perspective_threat" DOUBLE, "model" VARCHAR, "scored_at" TIMESTAMPTZ)`);
 });
 
 tap.test('projections only use the events relation\'s columns', async (t) => {
