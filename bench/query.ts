@@ -38,7 +38,7 @@ import { runFlush } from '../shared/flush/index.js';
 import { createLogger } from '../shared/log.js';
 import { listTableFiles } from '../shared/parquet/catalog.js';
 import { batchFilePath, batchName, hourOfTimeUs } from '../shared/parquet/layout.js';
-import { createTableSql, TABLES } from '../shared/tables/index.js';
+import { createTableSql, TABLES, withDerivedSql } from '../shared/tables/index.js';
 import { generateEvents } from '../local-tools/generator/generator.js';
 import { SPEC_POST_SHARE } from '../local-tools/generator/mix.js';
 import { buildMonth } from './query-month.js';
@@ -148,7 +148,8 @@ async function addFeaturesAndNaive(ctx: AppContext): Promise<void> {
     for (const us of hours) {
       const file = batchFilePath(parquetDir, hourOfTimeUs(us), 'post_features', batchName('1-0', '1-1'));
       await mkdir(path.dirname(file), { recursive: true });
-      await conn.run(`COPY (SELECT * FROM pf WHERE epoch_us(scored_at) = ${us}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
+      // As the enrich function writes them (uri_key computed).
+      await conn.run(`COPY (${withDerivedSql(TABLES.post_features, 'pf')} WHERE epoch_us(scored_at) = ${us}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`);
     }
     await mkdir(path.dirname(naivePath()), { recursive: true });
     // The naive baseline: the same posts (deduplicated, deleted ones removed, as the tree after compaction) in one file.
