@@ -2,7 +2,8 @@
  * `npm run bench:flush [-- --events N] [--seed S] [--json] [--keep] [--verbose]`: on generated events, prints side by
  * side our flush rate (Redis stream → Parquet, in a child process whose peak RSS is read from VmHWM),
  * DuckDB's own `read_json` → `COPY … TO parquet` rate on the same events from a file (the engine's
- * ceiling), the compression (Parquet bytes ÷ raw JSON bytes, overall and per table) of the flush's files
+ * ceiling), the Redis part alone (one slice read through the consumer group and acknowledged, nothing
+ * converted: the stream's floor), the compression (Parquet bytes ÷ raw JSON bytes, overall and per table) of the flush's files
  * and of the compacted files, and the compaction rate. With `--json` the last line is
  * `{"events_per_s","duckdb_ceiling_events_per_s","parquet_ratio","rss_mb", …}`.
  * Goals (issue 4): ≥ 200,000 events/s, ≤ 1 GB RSS for a 1M-event batch, ratio ≤ 12%.
@@ -23,6 +24,7 @@ import { loadConfig } from '../shared/config/index.js';
 import { createContext } from '../shared/context.js';
 import { sqlString } from '../shared/duckdb.js';
 import { runFlush } from '../shared/flush/index.js';
+import { ackAndDelete, ensureGroup, nextBatch } from '../shared/flush/stream.js';
 import { parseParquetPath } from '../shared/parquet/layout.js';
 import { redisKeys } from '../shared/redis.js';
 import { COLLECTIONS, TABLE_NAMES, type TableName } from '../shared/tables/index.js';
@@ -79,8 +81,8 @@ function tableOfLine(line: string): TableName {
   }
 }
 
-/** Loads every line into the stream (field `e`, as the daemon writes), pipelined; returns raw bytes per table. */
-async function loadStream(redis: Redis, stream: string, file: string): Promise<{ events: number; bytes: number; byTable: Map<TableName, number> }> {
+/** Loads every line (at most `max`) into the stream (field `e`, as the daemon writes), pipelined; returns raw bytes per table. */
+async function loadStream(redis: Redis, stream: string, file: string, max = Infinity): Promise<{ events: number; bytes: number; byTable: Map<TableName, number> }> {
   const byTable = new Map<TableName, number>();
   let events = 0;
   let bytes = 0;
@@ -100,6 +102,7 @@ async function loadStream(redis: Redis, stream: string, file: string): Promise<{
       pipe = redis.pipeline();
       inPipe = 0;
     }
+    if (events >= max) break;
   }
   if (inPipe) await pipe.exec();
   return { events, bytes, byTable };
@@ -188,6 +191,19 @@ async function main(): Promise<void> {
     const flushed = JSON.parse(out.trim().split('\n').pop()!) as { events: number; ms: number; batches: number; quarantined: number; rss_mb: number };
     const flushBytes = await parquetBytes(cfg.storage.parquetDir, false);
 
+    // 3b. Redis alone: one slice read through the consumer group and acknowledged by the flush's own
+    // code, nothing converted: the floor the stream puts under any flush on this machine.
+    const floorStream = `${prefix}floor`;
+    const floorLoaded = await loadStream(redis, floorStream, file, cfg.pipeline.flushSliceSize);
+    await ensureGroup(redis, floorStream, 'bench');
+    const ids: string[] = [];
+    const r0 = performance.now();
+    await nextBatch(redis, { stream: floorStream, group: 'bench', consumer: 'bench', batchSize: floorLoaded.events, claimIdleMs: 3_600_000 }, async (entries) => {
+      for (const e of entries) ids.push(e.id);
+    });
+    await ackAndDelete(redis, floorStream, 'bench', ids);
+    const redisMs = performance.now() - r0;
+
     // 4. Compaction of the flushed hours (all closed: the generator's clock is in the past).
     const ctx = await createContext(cfg, 'bench:compact');
     let compactMs = 0;
@@ -214,6 +230,7 @@ async function main(): Promise<void> {
     say(`                                  ours (Redis → Parquet)   DuckDB ceiling (file → Parquet)   goal`);
     say(`  events/s                        ${fmt(eventsPerS).padStart(22)}   ${fmt(ceilingPerS).padStart(31)}   ≥ ${fmt(GOALS.eventsPerS)} (${mark(eventsPerS >= GOALS.eventsPerS)})`);
     say(`  wall time (ms)                  ${fmt(flushed.ms).padStart(22)}   ${fmt(ceilingMs).padStart(31)}`);
+    say(`  Redis alone: ${fmt(ids.length)} entries read through the group and acknowledged, nothing converted: ${fmt(redisMs)} ms = ${fmt((ids.length / redisMs) * 1000)} events/s`);
     say(`  Parquet ÷ raw JSON              ${pct(ratio).padStart(22)}   ${pct(ceilingBytes / loaded.bytes).padStart(31)}   ≤ ${pct(GOALS.ratio)} (${mark(ratio <= GOALS.ratio)})`);
     say(`  peak RSS of the flush (MB)      ${fmt(flushed.rss_mb).padStart(22)}   ${''.padStart(31)}   ≤ ${fmt(GOALS.rssMb)} (${mark(flushed.rss_mb <= GOALS.rssMb)})`);
     say(`  (flush: ${flushed.batches} batch(es), ${fmt(flushed.events)} events read, ${flushed.quarantined} quarantined)`);
@@ -237,6 +254,7 @@ async function main(): Promise<void> {
           parquet_ratio: Number(ratio.toFixed(4)),
           rss_mb: Math.round(flushed.rss_mb),
           compacted_ratio: Number(compactedRatio.toFixed(4)),
+          redis_floor_events_per_s: Math.round((ids.length / redisMs) * 1000),
           events: loaded.events,
         }),
       );
