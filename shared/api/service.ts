@@ -22,7 +22,7 @@ import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, 
 import { resolveUsername } from './resolve-user.js';
 import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
-import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, filesWithUrisSql, keysSql, pageSql, postsRowCountSql, sortAtProbeSql, type QueryFilters, type Sources } from './sql.js';
+import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, filesWithStepTopUrisSql, filesWithUrisSql, keysFromTopSql, keysSql, keysTopSql, pageSql, postsRowCountSql, sortAtProbeSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -61,8 +61,11 @@ export interface CountsBucket {
   mean?: number | null;
 }
 
-/** Below this many score files, a page's scores are read from all of them (see filesWithUris). */
-const SCORE_LOOKUP_MIN_FILES = 8;
+/**
+ * Up to this many deletes or score files, a search step or page reads them all; beyond, it first finds
+ * the ones holding its uris by uri_key (filesHolding): the lookup would cost more than it saves.
+ */
+const KEY_LOOKUP_MIN_FILES = 8;
 
 export function createQueryApi(deps: QueryApiDeps) {
   const { cfg } = deps;
@@ -110,8 +113,18 @@ export function createQueryApi(deps: QueryApiDeps) {
       const deletes = filesAfterPosts(sources.deletes, posts);
       const postFeatures = filesAfterPosts(sources.postFeatures, posts);
       const ranges = qf.text !== undefined && cfg.api.searchTextIndex ? await scope.timed((conn) => textRanges(conn, posts, qf.text!)) : undefined;
-      const q = keysSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, limit, cursor, ranges, upToUs);
-      const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+      let rows: DuckDBValue[][];
+      if (deletes.length > KEY_LOOKUP_MIN_FILES) {
+        // Two statements: the step's top rows first, then their deletes from the files holding their uris.
+        const top = keysTopSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, cursor, ranges, upToUs);
+        await scope.timed((conn) => conn.run(top.sql, top.values));
+        const held = await filesHolding(scope, deletes, filesWithStepTopUrisSql(deletes));
+        const q = keysFromTopSql({ ...sources, posts, deletes: held, postFeatures }, sort, limit);
+        rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+      } else {
+        const q = keysSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, limit, cursor, ranges, upToUs);
+        rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+      }
       const nTop = Number(rows[0]?.[5] ?? 0);
       const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint, file: String(r[3]), row: r[4] as bigint }));
       return { keys, nTop };
@@ -132,12 +145,10 @@ export function createQueryApi(deps: QueryApiDeps) {
   }
 
   /**
-   * Of post_features `files`, those that may hold scores of `uris`, in their order (the scores' tie-break
-   * follows it). A few files are read as they are: the lookup would cost more than it saves.
+   * Of `files` (post_features or deletes), those the lookup `q` (filesWithUrisSql, filesWithStepTopUrisSql)
+   * says may hold the uris, in their order (the scores' tie-break follows it).
    */
-  async function filesWithUris(scope: QueryScope, files: string[], uris: readonly string[]): Promise<string[]> {
-    if (files.length <= SCORE_LOOKUP_MIN_FILES) return files;
-    const q = filesWithUrisSql(files, uris);
+  async function filesHolding(scope: QueryScope, files: string[], q: BuiltQuery): Promise<string[]> {
     try {
       const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
       const holding = new Set(rows.map((r) => String(r[0])));
@@ -155,7 +166,7 @@ export function createQueryApi(deps: QueryApiDeps) {
     // Scores of the page's posts are only in partitions from the oldest page post's hour on, and only in
     // the files holding their uris.
     const later = filesAfterPosts(sources.postFeatures, [...new Set(keys.map((k) => k.file))]);
-    const postFeatures = await filesWithUris(scope, later, keys.map((k) => k.uri));
+    const postFeatures = later.length > KEY_LOOKUP_MIN_FILES ? await filesHolding(scope, later, filesWithUrisSql(later, keys.map((k) => k.uri))) : later;
     const q = pageSql({ ...sources, postFeatures }, keys, sort, format);
     return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
   }

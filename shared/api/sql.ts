@@ -257,6 +257,30 @@ function postsScanSql(b: Binder, files: readonly string[], ranges?: RowRanges): 
  */
 export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, limit: number, cursor?: Cursor, ranges?: RowRanges, upToUs?: bigint): BuiltQuery {
   const b = new Binder();
+  const top = keysTopParts(b, sources, f, sort, scan, cursor, ranges, upToUs);
+  const rest = keysRestParts(b, sources, sort, limit, 'top');
+  return { sql: `WITH ${[...top.ctes, `top AS MATERIALIZED (${top.select})`, ...rest.ctes].join(',\n')}\n${rest.select}`, values: b.values };
+}
+
+/** Temporary table (per connection) holding a search step's top rows when keysSql runs in two statements. */
+export const STEP_TOP_TABLE = 'search_step_top';
+
+/** keysSql's first half: the step's top `scan` rows into STEP_TOP_TABLE (so that its uris can pick the deletes files). */
+export function keysTopSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, cursor?: Cursor, ranges?: RowRanges, upToUs?: bigint): BuiltQuery {
+  const b = new Binder();
+  const top = keysTopParts(b, sources, f, sort, scan, cursor, ranges, upToUs);
+  return { sql: `CREATE OR REPLACE TEMP TABLE ${STEP_TOP_TABLE} AS WITH ${top.ctes.join(',\n')}\n${top.select}`, values: b.values };
+}
+
+/** keysSql's second half, over STEP_TOP_TABLE: deletes and duplicates checked, the first `limit` keys (same columns). */
+export function keysFromTopSql(sources: Sources, sort: SortOrder, limit: number): BuiltQuery {
+  const b = new Binder();
+  const rest = keysRestParts(b, sources, sort, limit, STEP_TOP_TABLE);
+  return { sql: `WITH ${rest.ctes.join(',\n')}\n${rest.select}`, values: b.values };
+}
+
+/** The CTEs before the step's top, and the top's SELECT (the `scan` best matching rows, key columns only). */
+function keysTopParts(b: Binder, sources: Sources, f: QueryFilters, sort: SortOrder, scan: number, cursor?: Cursor, ranges?: RowRanges, upToUs?: bigint): { ctes: string[]; select: string } {
   const where = postConditions(b, f, cursor);
   // A plain bound on sort_at: DuckDB skips the row groups whose minimum is past it.
   if (upToUs !== undefined) where.push(`p.sort_at <= ${b.bind(timestampTZValue(upToUs))}`);
@@ -272,32 +296,47 @@ export function keysSql(sources: Sources, f: QueryFilters, sort: SortOrder, scan
     });
     from = `cand c JOIN feat f ON f.uri = c.uri AND ${conds.join(' AND ')}`;
   }
-  ctes.push(`top AS MATERIALIZED (SELECT c.* FROM ${from} ORDER BY ${orderSql(sort, 'c')} LIMIT ${b.bind(scan)})`);
-  ctes.push(deletesCte(b, sources, 'SELECT uri FROM top'));
-  ctes.push(
-    `live AS (SELECT t.* FROM top t LEFT JOIN del d ON d.uri = t.uri WHERE ${notDeletedSql('t')} ` +
+  return { ctes, select: `SELECT c.* FROM ${from} ORDER BY ${orderSql(sort, 'c')} LIMIT ${b.bind(scan)}` };
+}
+
+/** The CTEs and final SELECT after the step's top (relation `top`): deletes of its uris, one version per uri, the first `limit`. */
+function keysRestParts(b: Binder, sources: Sources, sort: SortOrder, limit: number, top: string): { ctes: string[]; select: string } {
+  const ctes = [
+    deletesCte(b, sources, `SELECT uri FROM ${top}`),
+    `live AS (SELECT t.* FROM ${top} t LEFT JOIN del d ON d.uri = t.uri WHERE ${notDeletedSql('t')} ` +
       `QUALIFY row_number() OVER (PARTITION BY t.uri ORDER BY t.indexed_at DESC, t.cid DESC) = 1 ORDER BY ${orderSql(sort, 't')} LIMIT ${b.bind(limit)})`,
-  );
+  ];
   return {
-    sql: `WITH ${ctes.join(',\n')}\nSELECT k.uri, epoch_us(k.sort_at) AS t, epoch_us(k.indexed_at) AS ia, k.filename AS f, k.file_row_number AS r, c.n_top FROM (SELECT count(*) AS n_top FROM top) c LEFT JOIN live k ON true ORDER BY ${orderSql(sort, 'k')}`,
-    values: b.values,
+    ctes,
+    select: `SELECT k.uri, epoch_us(k.sort_at) AS t, epoch_us(k.indexed_at) AS ia, k.filename AS f, k.file_row_number AS r, c.n_top FROM (SELECT count(*) AS n_top FROM ${top}) c LEFT JOIN live k ON true ORDER BY ${orderSql(sort, 'k')}`,
   };
 }
 
 /**
- * Of post_features `files`, those that may hold a row of one of `uris` (column `filename`): found by
- * `uri_key` alone, 8 bytes a row, where matching the uris themselves decodes ~70 (a month's 13.7M score
- * rows: ~100-140 ms against 450-620). A key match may be a collision (the scores query matches uris
- * exactly); a file written before uri_key existed reads NULL there and is always kept.
+ * Of `files` (post_features or deletes: tables with `uri_key`), those that may hold a row of one of the
+ * uris `keys` selects (column `filename`): found by uri_key alone, 8 bytes a row, where matching the uris
+ * themselves decodes ~70 (a month's 13.7M score rows: ~100-140 ms against 450-620). A key match may be a
+ * collision (the query that follows matches uris exactly); a file written before uri_key existed reads
+ * NULL there and is always kept.
  */
+function filesWithKeysSql(b: Binder, files: readonly string[], keys: string): string {
+  return (
+    `SELECT DISTINCT filename FROM read_parquet(${b.bind(listValue([...files]))}::VARCHAR[], union_by_name = true, hive_partitioning = false, filename = true) ` +
+    `WHERE uri_key IS NULL OR uri_key IN (${keys})`
+  );
+}
+
+/** filesWithKeysSql for a list of uris (a page's). */
 export function filesWithUrisSql(files: readonly string[], uris: readonly string[]): BuiltQuery {
   const b = new Binder();
-  return {
-    sql:
-      `SELECT DISTINCT filename FROM read_parquet(${b.bind(listValue([...files]))}::VARCHAR[], union_by_name = true, hive_partitioning = false, filename = true) ` +
-      `WHERE uri_key IS NULL OR uri_key IN (SELECT ${uriKeySql('u')} FROM unnest(${b.bind(listValue([...uris]))}::VARCHAR[]) t(u))`,
-    values: b.values,
-  };
+  const sql = filesWithKeysSql(b, files, `SELECT ${uriKeySql('u')} FROM unnest(${b.bind(listValue([...uris]))}::VARCHAR[]) t(u)`);
+  return { sql, values: b.values };
+}
+
+/** filesWithKeysSql for the uris of a search step's top (STEP_TOP_TABLE). */
+export function filesWithStepTopUrisSql(files: readonly string[]): BuiltQuery {
+  const b = new Binder();
+  return { sql: filesWithKeysSql(b, files, `SELECT ${uriKeySql('uri')} FROM ${STEP_TOP_TABLE}`), values: b.values };
 }
 
 /** The `limit`-th smallest sort_at (µs) of the posts rows in `files` matching the filters (deletes and duplicates not checked). */

@@ -11,7 +11,7 @@ import { posts } from './posts.js';
 import { TABLE_NAMES, type ColumnDef, type TableDef, type TableName } from './types.js';
 
 export { COLLECTIONS, CREATED_AT_RANGE, EVENT_COLUMNS } from './events.js';
-export { uriKeySql } from './post-features.js';
+export { uriKeyColumn, uriKeySql } from './uri-key.js';
 export { TABLE_NAMES, type ColumnDef, type ColumnType, type FeatureRange, type TableDef, type TableName } from './types.js';
 
 /** All tables by name. */

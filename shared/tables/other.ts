@@ -1,6 +1,7 @@
 import { createdAtColumn, indexedAtColumn, labelsColumn, operationColumn, recordColumn, recordIdColumns } from './columns.js';
 import { COLLECTIONS, URI_SQL } from './events.js';
 import type { TableDef } from './types.js';
+import { uriKeyColumn } from './uri-key.js';
 
 const OWN_TABLE_COLLECTIONS = Object.values(COLLECTIONS)
   .map((c) => `'${c}'`)
@@ -57,6 +58,7 @@ export const deletes: TableDef = {
   where: `kind = 'commit' AND operation = 'delete'`,
   columns: [
     { name: 'uri', type: 'VARCHAR', sql: URI_SQL, description: 'AT URI of the deleted record.' },
+    uriKeyColumn(URI_SQL),
     { name: 'collection', type: 'VARCHAR', sql: 'collection', dictionary: true, description: 'NSID of the collection.' },
     { name: 'author_did', type: 'VARCHAR', sql: 'did', dictionary: true, description: 'DID of the account that deleted it.' },
     { name: 'rkey', type: 'VARCHAR', sql: 'rkey', description: 'Record key.' },

@@ -1,15 +1,8 @@
 import type { ColumnDef, TableDef } from './types.js';
+import { uriKeyColumn } from './uri-key.js';
 
 function score(name: string, description: string): ColumnDef {
   return { name, type: 'DOUBLE', description: `${description} In [0, 1]; NULL when not scored.`, feature: { min: 0, max: 1 } };
-}
-
-/**
- * A uri's lookup key: the first 8 bytes of its MD5 as an unsigned integer (hexadecimal text cast: the
- * value is defined by MD5 alone, not by an engine's internal hash, so files stay readable across versions).
- */
-export function uriKeySql(uri: string): string {
-  return `('0x' || left(md5(${uri}), 16))::UBIGINT`;
 }
 
 /** Scores imported by the enrich function; joined to posts on uri at query time. */
@@ -19,13 +12,7 @@ export const postFeatures: TableDef = {
   source: 'enrichment',
   columns: [
     { name: 'uri', type: 'VARCHAR', description: 'URI of the scored post.' },
-    {
-      name: 'uri_key',
-      type: 'UBIGINT',
-      description:
-        "The first 8 bytes of md5(uri) as an unsigned integer, computed when the file is written. Finding the files that hold given uris reads this column alone (8 bytes a row, against ~70 for the uri): the API does so for a page's scores.",
-      derived: (row) => uriKeySql(`${row}.uri`),
-    },
+    uriKeyColumn(),
     score('political_score', 'How political the post is.'),
     score('toxicity_score', 'Overall toxicity.'),
     score('perspective_toxicity', 'Perspective API TOXICITY.'),

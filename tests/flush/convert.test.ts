@@ -1,4 +1,5 @@
 /** The flush end to end on the golden and real fixtures: exact rows, field values, layout, ZSTD, ack. */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tap from 'tap';
@@ -100,6 +101,9 @@ tap.test('golden fixture: one row in each table, hive layout, ZSTD, stream acked
       indexed_at: '2026-05-25 14:23:29.153272+00',
     },
   ]);
+  // uri_key: the first 8 bytes of md5(uri), written by the flush (the API's deletes lookup).
+  const delUri = 'at://did:plc:3xnadku4kemqnycbweqnvgzx/org.hypercerts.claim.activity/3mmontn3gnc2e';
+  t.same(await readTable(env.duckdb, dir, 'deletes', 'uri_key::VARCHAR AS k'), [{ k: BigInt('0x' + createHash('md5').update(delUri).digest('hex').slice(0, 16)).toString() }]);
   t.match(await readTable(env.duckdb, dir, 'profiles'), [
     {
       author_did: 'did:plc:o6t5vwyr7ae73foww7bgye4r',

@@ -42,7 +42,9 @@ tap.test('the issue\'s columns are all there, timestamps are TIMESTAMPTZ', async
   for (const tn of ['follows', 'blocks'] as const) {
     for (const c of ['uri', 'author_did', 'subject_did', 'created_at', 'indexed_at']) t.ok(getColumn(tn, c), `${tn}.${c}`);
   }
-  t.same(columnNames('deletes').filter((c) => c !== 'rev'), ['uri', 'collection', 'author_did', 'rkey', 'indexed_at']);
+  // The issue's columns, plus rev (what a delete follows) and uri_key (the API's lookup key).
+  t.same(columnNames('deletes').filter((c) => c !== 'rev' && c !== 'uri_key'), ['uri', 'collection', 'author_did', 'rkey', 'indexed_at']);
+  t.same(columnNames('deletes').slice(0, 2), ['uri', 'uri_key']);
   for (const c of ['collection', 'author_did', 'rkey', 'operation', 'record', 'indexed_at']) t.ok(getColumn('records', c), `records.${c}`);
   for (const c of ['did', 'handle', 'seq', 'indexed_at']) t.ok(getColumn('identities', c), `identities.${c}`);
   for (const c of ['did', 'active', 'status', 'seq', 'indexed_at']) t.ok(getColumn('accounts', c), `accounts.${c}`);

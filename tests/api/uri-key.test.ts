@@ -1,8 +1,8 @@
 /**
- * A page's scores are read only from the score files whose uri_key column holds one of the page's uris
- * (filesWithUris). Checked against the real functions: scores found in keyed files, in a file written
- * before uri_key existed, through a key that collides with another uri (never attached to the wrong
- * post), and when no file has the column at all.
+ * A page's scores, and a search step's deletes, are read only from the files whose uri_key column holds
+ * one of the uris (filesHolding). Checked against the real functions: rows found in keyed files, in a file
+ * written before uri_key existed, through a key that collides with another uri (never applied to the
+ * wrong post), and when no file has the column at all.
  */
 import { createHash } from 'node:crypto';
 import { rename } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { filesWithUrisSql } from '../../shared/api/sql.js';
 import { sqlString } from '../../shared/duckdb.js';
 import { makeTestEnv } from '../helpers/env.js';
-import { get, postRow, serve, uriOf, writeRows } from './fixture.js';
+import { deleteRow, get, postRow, serve, uriOf, writeRows } from './fixture.js';
 
 const ann = 'did:plc:ann';
 
@@ -98,4 +98,47 @@ t.test('filesWithUrisSql selects exactly the files holding a key of the uris, an
   const q = filesWithUrisSql(scoreFiles, [uriOf(ann, 'p3'), uriOf(ann, 'p4'), uriOf(ann, 'nowhere')]);
   const got = (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => scoreFiles.indexOf(String(r[0]))).sort((a, b) => a - b);
   t.same(got, [3, 4, 5, 7], 'p3 and p4 by key, 5 without keys, 7 by a colliding key');
+});
+
+/** Ten posts at 10:xx, and one deletes file per hour for twelve hours after them: hours 1, 4 and 7 delete p1, p4, p7, the others unrelated posts. */
+async function setupDeletes(t: Parameters<typeof makeTestEnv>[0]) {
+  const env = await makeTestEnv(t, {});
+  const dir = env.cfg.storage.parquetDir;
+  await writeRows(dir, 'posts', Array.from({ length: 10 }, (_, i) => postRow({ did: ann, rkey: `p${i}`, text: `post p${i}`, at: `2025-03-01T10:${String(10 + i).padStart(2, '0')}:00Z` })));
+  const files: string[] = [];
+  for (let h = 0; h < 12; h++) {
+    const rkey = [1, 4, 7].includes(h) ? `p${h}` : `elsewhere${h}`;
+    const [file] = await writeRows(dir, 'deletes', [deleteRow(ann, rkey, `2025-03-01T${String(11 + h).padStart(2, '0')}:30:00Z`)]);
+    files.push(file!);
+  }
+  return { env, files };
+}
+
+const LIVE = ['p0', 'p2', 'p3', 'p5', 'p6', 'p8', 'p9'];
+
+t.test("a search step's deletes: keyed files, a file from before uri_key, a colliding key; every page", async (t) => {
+  const { env, files } = await setupDeletes(t);
+  // Hour 4's file (deleting p4) predates uri_key; hour 9's deletes another post under p2's key.
+  await rewrite(files[4]!, 'SELECT * EXCLUDE (uri_key) FROM {f}');
+  await rewrite(files[9]!, `SELECT * REPLACE (${keyOf(uriOf(ann, 'p2'))}::UBIGINT AS uri_key) FROM {f}`);
+  const search = await serve(t, env, 'search');
+  for (const sort of ['newest', 'oldest']) {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = (await get(search.url, { username: ann, sort, limit: '3', ...(cursor ? { cursor } : {}) })).json();
+      seen.push(...res.data.map((d: { uri: string }) => d.uri.split('/').pop()));
+      cursor = res.meta.next_cursor ?? undefined;
+      if (!cursor) break;
+    }
+    t.same(seen, sort === 'oldest' ? LIVE : [...LIVE].reverse(), `${sort}: p1, p4 (keyless file), p7 hidden; p2 (colliding key) shown; pages of 3`);
+  }
+});
+
+t.test('no deletes file has uri_key: deleted posts still hidden', async (t) => {
+  const { env, files } = await setupDeletes(t);
+  for (const f of files) await rewrite(f, 'SELECT * EXCLUDE (uri_key) FROM {f}');
+  const search = await serve(t, env, 'search');
+  const data = (await get(search.url, { username: ann, limit: '20', sort: 'oldest' })).json().data as { uri: string }[];
+  t.same(data.map((d) => d.uri.split('/').pop()), LIVE);
 });
