@@ -17,11 +17,11 @@ import { link, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { generationFile, MANIFEST_NAME, readManifest, type HourManifest } from '../shared/compact/manifest.js';
-import { sqlIdent, sqlString } from '../shared/duckdb.js';
+import { sqlString } from '../shared/duckdb.js';
 import { listHourDirs, listHourTableFiles } from '../shared/parquet/catalog.js';
 import { batchFilePath, batchName, compactedFileName, hourOfMs, partitionDir } from '../shared/parquet/layout.js';
 import { textIndexFile } from '../shared/parquet/text-index.js';
-import { columnValueSql, TABLES, type TableName } from '../shared/tables/index.js';
+import { TABLES, withDerivedSql, type TableName } from '../shared/tables/index.js';
 
 const DAY_MS = 86_400_000;
 
@@ -33,10 +33,8 @@ function shiftedSql(table: TableName, file: string, k: number): string {
   for (const c of ['uri', 'rkey']) if (columns.has(c)) replace.push(`${c} || ${suffix} AS ${c}`);
   for (const c of ['created_at', 'indexed_at', 'sort_at']) if (columns.has(c)) replace.push(`${c} + INTERVAL ${k} DAY AS ${c}`);
   const shifted = `SELECT * REPLACE (${replace.join(', ')}) FROM read_parquet(${sqlString(file)})`;
-  // Derived columns (post_features.uri_key) follow the shifted uri; a source file without them gets them.
-  if (!TABLES[table].columns.some((c) => c.derived)) return shifted;
-  const cols = TABLES[table].columns.map((c) => `${c.derived ? columnValueSql(c, 's') : `s.${sqlIdent(c.name)}`} AS ${sqlIdent(c.name)}`);
-  return `SELECT ${cols.join(', ')} FROM (${shifted}) s`;
+  // Derived columns (uri_key) follow the shifted uri; a source file without them gets them.
+  return withDerivedSql(TABLES[table], `(${shifted})`);
 }
 
 export interface MonthSummary {

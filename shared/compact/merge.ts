@@ -10,7 +10,7 @@ import { sqlIdent, sqlString } from '../duckdb.js';
 import { listTableFiles } from '../parquet/catalog.js';
 import { AFTER_POST_MARGIN_MS } from '../parquet/layout.js';
 import { buildTextIndexSql, textIndexFile } from '../parquet/text-index.js';
-import { columnValueSql, sortKeySql, type TableDef } from '../tables/index.js';
+import { sortKeySql, writtenColumnsSql, type TableDef } from '../tables/index.js';
 import { fsyncDir } from './manifest.js';
 
 /** Counts of one merge (the function's JSON summary, per table). */
@@ -54,7 +54,7 @@ export function mergesPerFeature(t: TableDef): boolean {
 function perFeatureSql(table: TableDef, inputs: string[], del: string): string {
   const id = sqlIdent;
   const time = id(table.timeColumn);
-  const cols = table.columns.map((c) => `${columnValueSql(c, 'a')} AS ${id(c.name)}`).join(', ');
+  const cols = writtenColumnsSql(table, 'a');
   const sameKey = table.dedupeKey.map((k) => `b.${id(k)} IS NOT DISTINCT FROM a.${id(k)}`).join(' AND ');
   const ts = (x: string) => `coalesce(${x}.${time}, TIMESTAMPTZ '-infinity')`;
   const later = `(${ts('b')} > ${ts('a')} OR (${ts('b')} = ${ts('a')} AND (b.__f > a.__f OR (b.__f = a.__f AND b.__r > a.__r))))`;
@@ -149,7 +149,7 @@ export async function compactTable(
     conn,
     `SELECT count(*)::BIGINT AS rows_in, count(*) FILTER (WHERE ${del})::BIGINT AS deleted FROM ${src} t`,
   );
-  const cols = table.columns.map((c) => `${columnValueSql(c, 't')} AS ${sqlIdent(c.name)}`).join(', ');
+  const cols = writtenColumnsSql(table, 't');
   const order = table.dedupeKeepLatest ? `ORDER BY t.${sqlIdent(table.dedupeKeepLatest)} DESC NULLS LAST` : '';
   const partition = table.dedupeKey.map((k) => `t.${sqlIdent(k)}`).join(', ');
   const query = mergesPerFeature(table)

@@ -93,16 +93,19 @@ export function createTableSql(table: TableDef, name: string = table.name, opts:
   return `CREATE ${opts.temp ? 'TEMP ' : ''}TABLE ${sqlIdent(name)} (${cols})`;
 }
 
-/** The column's value in a written row: its derived expression, else row `alias`'s own value, cast to its type. */
-export function columnValueSql(c: ColumnDef, alias: string): string {
-  return `CAST(${c.derived ? c.derived(alias) : `${alias}.${sqlIdent(c.name)}`} AS ${c.type})`;
+/**
+ * The select list of a row as written to a file, from row `alias`: every column of the table in order,
+ * cast to its type; a derived column computed (never read, so the source may lack it).
+ */
+export function writtenColumnsSql(table: TableDef, alias: string): string {
+  return table.columns
+    .map((c) => `CAST(${c.derived ? c.derived(alias) : `${alias}.${sqlIdent(c.name)}`} AS ${c.type}) AS ${sqlIdent(c.name)}`)
+    .join(', ');
 }
 
-/** `SELECT * FROM <from>` with the derived columns computed (the relation has every column of the table). */
+/** `SELECT <written columns> FROM <from>`: the relation's rows as written to a file (see writtenColumnsSql). */
 export function withDerivedSql(table: TableDef, from: string): string {
-  const derived = table.columns.filter((c) => c.derived);
-  if (derived.length === 0) return `SELECT * FROM ${from}`;
-  return `SELECT * REPLACE (${derived.map((c) => `${columnValueSql(c, '__row')} AS ${sqlIdent(c.name)}`).join(', ')}) FROM ${from} __row`;
+  return `SELECT ${writtenColumnsSql(table, '__row')} FROM ${from} __row`;
 }
 
 /** `ORDER BY` list of the table's sort key (quoted). */

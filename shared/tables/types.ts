@@ -38,7 +38,7 @@ export interface ColumnDef {
   feature?: FeatureRange;
   /**
    * Computed from the row's other columns whenever a file is written (enrich, compaction), never taken
-   * from input: SQL over the row alias given (see columnValueSql). Files written before the column
+   * from input: SQL over the row alias given (see writtenColumnsSql). Files written before the column
    * existed get it at their hour's next compaction.
    */
   derived?: (row: string) => string;
