@@ -106,32 +106,36 @@ export function createQueryApi(deps: QueryApiDeps) {
     return { qf, sources: plan.sources };
   }
 
+  /** The rows of query `q`, run in `scope` (timed, interruptible). */
+  function queryRows(scope: QueryScope, q: BuiltQuery): Promise<DuckDBValue[][]> {
+    return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+  }
+
   /** Phase 1 of search (see progressive.ts): the first `limit` keys, exactly. */
   async function findKeys(scope: QueryScope, sources: Sources, qf: QueryFilters, sort: SortOrder, limit: number, cursor?: Cursor): Promise<PostKey[]> {
+    // The token index's row ranges of a text search in `posts` (undefined: read them whole).
+    const rangesIn = async (posts: string[]) => (qf.text !== undefined && cfg.api.searchTextIndex ? scope.timed((conn) => textRanges(conn, posts, qf.text!)) : undefined);
     return findKeysProgressively(sources, sort, limit, async (posts, scan, upToUs) => {
       // Deletes and scores of the step's posts can only be in its hours or later ones.
       const deletes = filesAfterPosts(sources.deletes, posts);
       const postFeatures = filesAfterPosts(sources.postFeatures, posts);
-      const ranges = qf.text !== undefined && cfg.api.searchTextIndex ? await scope.timed((conn) => textRanges(conn, posts, qf.text!)) : undefined;
-      let rows: DuckDBValue[][];
+      const ranges = await rangesIn(posts);
+      let q: BuiltQuery;
       if (deletes.length > KEY_LOOKUP_MIN_FILES) {
         // Two statements: the step's top rows first, then their deletes from the files holding their uris.
         const top = keysTopSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, cursor, ranges, upToUs);
         await scope.timed((conn) => conn.run(top.sql, top.values));
         const held = await filesHolding(scope, deletes, filesWithStepTopUrisSql(deletes));
-        const q = keysFromTopSql({ ...sources, posts, deletes: held, postFeatures }, sort, limit);
-        rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+        q = keysFromTopSql({ ...sources, posts, deletes: held, postFeatures }, sort, limit);
       } else {
-        const q = keysSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, limit, cursor, ranges, upToUs);
-        rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+        q = keysSql({ ...sources, posts, deletes, postFeatures }, qf, sort, scan, limit, cursor, ranges, upToUs);
       }
+      const rows = await queryRows(scope, q);
       const nTop = Number(rows[0]?.[5] ?? 0);
       const keys = rows.filter((r) => r[0] !== null).map((r) => ({ uri: String(r[0]), t: r[1] as bigint, ia: r[2] as bigint, file: String(r[3]), row: r[4] as bigint }));
       return { keys, nTop };
     }, async (posts, n) => {
-      const ranges = qf.text !== undefined && cfg.api.searchTextIndex ? await scope.timed((conn) => textRanges(conn, posts, qf.text!)) : undefined;
-      const q = sortAtProbeSql(posts, qf, n, cursor, ranges);
-      const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+      const rows = await queryRows(scope, sortAtProbeSql(posts, qf, n, cursor, await rangesIn(posts)));
       return rows.length ? (rows[0]![0] as bigint) : undefined;
     });
   }
@@ -139,9 +143,7 @@ export function createQueryApi(deps: QueryApiDeps) {
   /** Rows in posts `files`, from their footers (no data read). */
   async function countPostsRows(scope: QueryScope, files: readonly string[]): Promise<number> {
     if (files.length === 0) return 0;
-    const q = postsRowCountSql(files);
-    const reader = await scope.timed((conn) => conn.runAndReadAll(q.sql, q.values));
-    return Number(reader.getRows()[0]![0]);
+    return Number((await queryRows(scope, postsRowCountSql(files)))[0]![0]);
   }
 
   /**
@@ -150,8 +152,7 @@ export function createQueryApi(deps: QueryApiDeps) {
    */
   async function filesHolding(scope: QueryScope, files: string[], q: BuiltQuery): Promise<string[]> {
     try {
-      const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
-      const holding = new Set(rows.map((r) => String(r[0])));
+      const holding = new Set((await queryRows(scope, q)).map((r) => String(r[0])));
       return files.filter((f) => holding.has(f));
     } catch (err) {
       // Every file predates uri_key (no such column to bind): all of them, as before it existed.
@@ -168,7 +169,7 @@ export function createQueryApi(deps: QueryApiDeps) {
     const later = filesAfterPosts(sources.postFeatures, [...new Set(keys.map((k) => k.file))]);
     const postFeatures = later.length > KEY_LOOKUP_MIN_FILES ? await filesHolding(scope, later, filesWithUrisSql(later, keys.map((k) => k.uri))) : later;
     const q = pageSql({ ...sources, postFeatures }, keys, sort, format);
-    return scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows().map((r) => String(r[0])));
+    return (await queryRows(scope, q)).map((r) => String(r[0]));
   }
 
   async function open(signal?: AbortSignal): Promise<QueryScope> {
@@ -222,7 +223,7 @@ export function createQueryApi(deps: QueryApiDeps) {
         const parts = narrowed ? 1 : partitionsFor(await countPostsRows(scope, prepared.sources.posts), cfg.api.countsPartitionRows);
         for (let k = 0; k < parts; k++) {
           const q = countsSql(prepared.sources, prepared.qf, p.granularity, p.feature, parts > 1 ? { k, n: parts } : undefined);
-          const rows = await scope.timed(async (conn) => (await conn.runAndReadAll(q.sql, q.values)).getRows());
+          const rows = await queryRows(scope, q);
           for (const r of rows) {
             const g = got.get(r[0] as bigint) ?? { n: 0, scored: 0, sum: 0 };
             g.n += Number(r[1]);
@@ -331,7 +332,7 @@ export function createQueryApi(deps: QueryApiDeps) {
       const readSlice = async (from: number): Promise<{ bytes: Buffer; rows: number }> => {
         const to = Math.min(total, from + slice - 1);
         const sk = exportSliceKeysSql(from, to);
-        const keys = await scope.timed(async (conn) => (await conn.runAndReadAll(sk.sql, sk.values)).getRows());
+        const keys = await queryRows(scope, sk);
         const rowsByFile = groupRowsByFile(keys.map(([fh, fr]) => ({ file: fileOfHash.get(fh as bigint)!, row: fr as bigint })));
         const q = exportSliceSql(rowsByFile, from, to, p.format);
         return scope.timed((conn) => queryLinesAsBytes(conn, q.sql, q.values, eol));

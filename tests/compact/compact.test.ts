@@ -189,14 +189,19 @@ t.test('row groups of PARQUET_ROW_GROUP_SIZE rows with disjoint sort_at ranges (
   }
 });
 
-t.test('posts files use PARQUET_POINT_ROW_GROUP_SIZE (search pages read them row by row), other tables PARQUET_ROW_GROUP_SIZE', async (t) => {
-  const env = await makeTestEnv(t, { PARQUET_POINT_ROW_GROUP_SIZE: '2048', PARQUET_ROW_GROUP_SIZE: '8192' });
-  const ctx = await compactContext(t, env);
-  const dir = env.cfg.storage.parquetDir;
-  const h = hourStart(4);
-  await writePostsRange(ctx.conn, dir, h, 0, 5000);
+/** 5000 posts in one hour, compacted with the settings `env`: the compacted posts file and the connection. */
+async function compactedPostsFile(t: Parameters<typeof makeTestEnv>[0], env: Record<string, string>) {
+  const testEnv = await makeTestEnv(t, env);
+  const ctx = await compactContext(t, testEnv);
+  const dir = testEnv.cfg.storage.parquetDir;
+  await writePostsRange(ctx.conn, dir, hourStart(4), 0, 5000);
   await compact(ctx, FAST);
   const [file] = await listTableFiles(dir, 'posts');
+  return { ctx, file };
+}
+
+t.test('posts files use PARQUET_POINT_ROW_GROUP_SIZE (search pages read them row by row), other tables PARQUET_ROW_GROUP_SIZE', async (t) => {
+  const { ctx, file } = await compactedPostsFile(t, { PARQUET_POINT_ROW_GROUP_SIZE: '2048', PARQUET_ROW_GROUP_SIZE: '8192' });
   const groups = await rows(ctx.conn, `SELECT row_group_num_rows::BIGINT AS n FROM parquet_metadata(${sqlString(file!)}) WHERE path_in_schema = 'uri' ORDER BY row_group_id`);
   t.same(groups.map((g) => Number(g.n)), [2048, 2048, 904], 'not one 5000-row group of PARQUET_ROW_GROUP_SIZE');
 });
@@ -205,13 +210,7 @@ t.test('COMPACT_ZSTD_LEVEL sets the compression level of compacted files: the sa
   const sizes: number[] = [];
   const contents: string[] = [];
   for (const level of ['1', '19']) {
-    const env = await makeTestEnv(t, { COMPACT_ZSTD_LEVEL: level });
-    const ctx = await compactContext(t, env);
-    const dir = env.cfg.storage.parquetDir;
-    const h = hourStart(4);
-    await writePostsRange(ctx.conn, dir, h, 0, 5000);
-    await compact(ctx, FAST);
-    const [file] = await listTableFiles(dir, 'posts');
+    const { ctx, file } = await compactedPostsFile(t, { COMPACT_ZSTD_LEVEL: level });
     const [size] = await rows(ctx.conn, `SELECT sum(total_compressed_size)::BIGINT AS n FROM parquet_metadata(${sqlString(file!)})`);
     sizes.push(Number(size!.n));
     const [digest] = await rows(ctx.conn, `SELECT md5(string_agg(uri || text, ',' ORDER BY uri)) AS d, count(*)::BIGINT AS n FROM read_parquet(${sqlString(file!)})`);
