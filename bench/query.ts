@@ -39,11 +39,13 @@ import { createLogger } from '../shared/log.js';
 import { listTableFiles } from '../shared/parquet/catalog.js';
 import { batchFilePath, batchName, hourOfTimeUs } from '../shared/parquet/layout.js';
 import { createTableSql, TABLES, withDerivedSql } from '../shared/tables/index.js';
+import { parseStack } from '../local-tools/gateway/stack.js';
 import { generateEvents } from '../local-tools/generator/generator.js';
 import { SPEC_POST_SHARE } from '../local-tools/generator/mix.js';
 import { buildMonth } from './query-month.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// BENCH_ROOT: set for the compiled export child, which runs from bench-data/.build (compiledBench).
+const ROOT = process.env.BENCH_ROOT ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
 const opt = (name: string, dflt: string) => {
@@ -303,11 +305,12 @@ async function runExport(conn: DuckDBConnection, posts: string, formats: string[
   const endRow = (await conn.runAndReadAll(`SELECT strftime(make_timestamp(epoch_us(sort_at)), '%Y-%m-%dT%H:%M:%S.%fZ') FROM ${posts} WHERE sort_at >= TIMESTAMPTZ '${START}' ORDER BY sort_at LIMIT 1 OFFSET ${EXPORT_ROWS}`)).getRows()[0];
   const endTs = endRow ? String(endRow[0]) : '';
   const out = [];
+  const [script, env] = await Promise.all([compiledBench(), exportFunctionEnv()]);
+  say(`  (the export process: ${path.relative(ROOT, script)} compiled by tsc, as the function images run it, with stack.yml's ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   for (const format of formats) {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--export-child', '--events', String(EVENTS), '--days', String(DAYS), ...(MONTH ? ['--month'] : []), '--start', START, '--end', endTs, '--format', format, '--export-memory', opt('--export-memory', '256MB')], {
+    const child = spawn(process.execPath, [script, '--export-child', '--events', String(EVENTS), '--days', String(DAYS), ...(MONTH ? ['--month'] : []), '--start', START, '--end', endTs, '--format', format, '--export-memory', opt('--export-memory', '256MB')], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      // As stack.yml runs the export function (glibc reads this at process start).
-      env: { ...process.env, MALLOC_ARENA_MAX: '2' },
+      env: { ...process.env, ...env, BENCH_ROOT: ROOT },
     });
     let text = '';
     child.stdout.on('data', (d: Buffer) => (text += d.toString()));
@@ -318,6 +321,28 @@ async function runExport(conn: DuckDBConnection, posts: string, formats: string[
     say(`  export ${format}: ${rows} rows in ${r.secs.toFixed(2)} s = ${Math.round(rows / r.secs)} rows/s, peak RSS ${r.rss_mb} MB`);
   }
   return out;
+}
+
+/**
+ * This bench compiled to JavaScript (with what it imports), as the function images run their code:
+ * `node` without the tsx loader, which alone adds ~40 MB of RSS. Returns the compiled script's path.
+ */
+async function compiledBench(): Promise<string> {
+  const out = path.join(ROOT, 'bench-data', '.build');
+  await mkdir(out, { recursive: true });
+  const tsconfig = path.join(out, 'tsconfig.json');
+  const config = { extends: path.join(ROOT, 'tsconfig.json'), compilerOptions: { outDir: out, rootDir: ROOT, sourceMap: false }, include: [], files: [path.join(ROOT, 'bench', 'query.ts')] };
+  await writeFile(tsconfig, JSON.stringify(config));
+  const tsc = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', tsconfig], { stdio: 'inherit' });
+  await new Promise<void>((resolve, reject) => tsc.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`tsc exited ${code}`)))));
+  return path.join(out, 'bench', 'query.js');
+}
+
+/** The allocator settings stack.yml gives the export function (read by glibc and DuckDB's jemalloc at process start). */
+async function exportFunctionEnv(): Promise<Record<string, string>> {
+  const stack = parseStack(await readFile(path.join(ROOT, 'stack.yml'), 'utf8'), { baseDir: ROOT, env: {} });
+  const env = stack.functions.find((f) => f.name === 'export')?.environment ?? {};
+  return Object.fromEntries(Object.entries(env).filter(([k]) => /^(MALLOC_|DUCKDB_JE_)/.test(k)));
 }
 
 /** The month from the day dataset (bench/query-month.ts). */

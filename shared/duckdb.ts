@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Config } from './config/index.js';
 import { ownTempPath, TEMP_PREFIX } from './temp-sweep.js';
@@ -33,22 +33,23 @@ export function sqlIdent(name: string): string {
 }
 
 /**
- * A one-column query's values (in its ORDER BY order) as bytes, each followed by `newline`: DuckDB writes
- * them to a temporary file (CSV with quoting and escaping off, so values go out as they are) and the
- * file is read back whole. For export slices, whose lines are rendered by SQL: no JS string per line.
- * Converting an export's 16,384-line slices to JS strings and joining them took about as long as the
- * queries themselves (bench:query's export, 872k CSV lines: 13–16 s against 8–9 s for the queries alone).
+ * Writes a one-column query's values (in its ORDER BY order), each followed by `newline`, to a new
+ * temporary file of this process, and returns its path: DuckDB writes it (CSV with quoting and escaping
+ * off, so values go out as they are), the caller streams it out and removes it. For export runs, whose
+ * lines are rendered by SQL: no JS string per line, and no run held in memory. Converting an export's
+ * 16,384-line slices to JS strings and joining them took about as long as the queries themselves
+ * (bench:query's export, 872k CSV lines: 13–16 s against 8–9 s for the queries alone).
  */
-export async function queryLinesAsBytes(conn: DuckDBConnection, sql: string, values: DuckDBValue[], newline: '\n' | '\r\n'): Promise<{ bytes: Buffer; rows: number }> {
+export async function queryLinesToFile(conn: DuckDBConnection, sql: string, values: DuckDBValue[], newline: '\n' | '\r\n'): Promise<{ file: string; rows: number }> {
   const file = ownTempPath(TEMP_PREFIX.renderedLines, `${randomUUID()}.txt`);
   try {
     const result = await conn.run(
       `COPY (${sql}) TO ${sqlString(file)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x1f', NEW_LINE ${sqlString(newline)})`,
       values,
     );
-    const rows = Number(result.rowsChanged);
-    return { bytes: rows > 0 ? await readFile(file) : Buffer.alloc(0), rows };
-  } finally {
+    return { file, rows: Number(result.rowsChanged) };
+  } catch (err) {
     await rm(file, { force: true });
+    throw err;
   }
 }

@@ -17,7 +17,7 @@ export const TEMP_PREFIX = {
   duckdbSpill: 'bsky-duckdb-',
   /** An export's candidate keys (shared/api/service.ts). */
   exportCandidates: 'bsky-export-',
-  /** Lines rendered by DuckDB (shared/duckdb.ts queryLinesAsBytes). */
+  /** Lines rendered by DuckDB (shared/duckdb.ts queryLinesToFile). */
   renderedLines: 'bsky-lines-',
 } as const;
 

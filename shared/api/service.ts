@@ -4,14 +4,15 @@
  * process; one connection per request, interrupted on timeout.
  */
 import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { listValue, type DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/index.js';
 import { BadRequestError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { RedisKeys } from '../redis.js';
-import { queryLinesAsBytes } from '../duckdb.js';
+import { queryLinesToFile } from '../duckdb.js';
 import { ownTempPath, TEMP_PREFIX } from '../temp-sweep.js';
 import { AdmissionGate } from './admission.js';
 import { encodeCursor, type Cursor } from './cursor.js';
@@ -22,7 +23,8 @@ import { parseCountsParams, parseExportParams, parseSearchParams, type Filters, 
 import { resolveUsername } from './resolve-user.js';
 import { textRanges } from './text-ranges.js';
 import { QueryScope } from './runner.js';
-import { countsSql, EXPORT_KEYS_TABLE, exportKeysSteps, partitionsFor, exportSliceKeysSql, orderChunks, exportSliceSql, groupRowsByFile, filesWithStepTopUrisSql, filesWithUrisSql, keysFromTopSql, keysSql, keysTopSql, pageSql, postsRowCountSql, sortAtProbeSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
+import { exportRuns, exportSteps, type ExportRun } from './export-sql.js';
+import { countsSql, partitionsFor, filesByHashSql, filesWithStepTopUrisSql, filesWithUrisSql, keysFromTopSql, keysSql, keysTopSql, pageSql, postsRowCountSql, sortAtProbeSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
 import { planSources } from './sources.js';
 import { DAY_US, floorMicros, HOUR_US, microsToIso } from './time.js';
 
@@ -51,6 +53,8 @@ export interface ApiAnswer {
 
 /** Export row limits up to this many rows run as one long search page (limit + 1 keys, so the header can say whether the limit was hit); larger or no limits stream slice by slice. */
 const PREFETCH_MAX_ROWS = 100_000;
+/** Bytes per chunk an export run's file is sent in. */
+const STREAM_CHUNK_BYTES = 1 << 20;
 /** Buckets counts fills with zeros at most (a longer series is returned sparse). */
 const MAX_FILLED_BUCKETS = 100_000;
 
@@ -298,65 +302,78 @@ export function createQueryApi(deps: QueryApiDeps) {
         return { headers, body: fromLines(head, lines, eol), rows: lines.length, streamed: () => lines.length };
       }
 
-      // Phase 1: every key, sorted, into a temporary table (narrow rows; DuckDB spills them if needed),
-      // built by partitions of the uris so that memory does not grow with the export (see exportKeysSteps);
-      // the candidates go through a Parquet file of this export's own, removed once partitioned.
-      const candidatesFile = ownTempPath(TEMP_PREFIX.exportCandidates, `${randomUUID()}.parquet`);
-      const steps = exportKeysSteps(prepared.sources, prepared.qf, p.sort, candidatesFile, limit);
-      const run = (q: { sql: string; values: DuckDBValue[] }) => scope.timed((conn) => conn.run(q.sql, q.values));
+      // Without a small limit: streamed in runs of minutes of sort_at, each rendered by one statement
+      // (export-sql.ts), after the keys are prepared in parts. Its temporary files go when the export
+      // ends, however it ends.
+      const id = randomUUID();
+      const steps = exportSteps(prepared.sources, prepared.qf, p.sort, (name) => ownTempPath(TEMP_PREFIX.exportCandidates, `${id}-${name}.parquet`));
+      const removeFiles = () => Promise.all(steps.tempFiles.map((f) => rm(f, { force: true })));
+      const run = (q: BuiltQuery) => scope.timed((conn) => conn.run(q.sql, q.values));
+      let runs: ExportRun[];
+      let fileOfHash: Map<bigint, string>;
+      const prepStarted = performance.now();
       try {
         await run(steps.candidates());
-        const candidates = Number((await scope.timed((conn) => conn.runAndReadAll(steps.countCandidates))).getRows()[0]![0]);
+        const minutes = (await queryRows(scope, { sql: steps.minutes, values: [] })).map(([m, fh, n]) => ({ m: Number(m), fh: fh as bigint, n: Number(n) }));
+        runs = exportRuns(minutes, p.sort, cfg.api.exportRunRows);
+        const candidates = runs.reduce((n, r) => n + r.rows, 0);
+        await run(steps.handles());
         const parts = partitionsFor(candidates, cfg.api.exportPartitionRows);
-        for (let k = 0; k < parts; k++) await run(steps.partition(k, parts));
-      } finally {
-        // Read by the partitions only; a failed or abandoned export leaves nothing behind either.
-        await rm(candidatesFile, { force: true });
+        for (let k = 0; k < parts; k++) {
+          for (const q of steps.uriTables(k, parts)) await run(q);
+          await run(steps.keys(k, parts));
+        }
+        await run({ sql: steps.dropTables, values: [] });
+        await rm(steps.candidatesFile, { force: true });
+        fileOfHash = new Map((await queryRows(scope, filesByHashSql(prepared.sources.posts))).map((r) => [r[0] as bigint, String(r[1])]));
+        // With a limit above PREFETCH_MAX_ROWS, whether it cuts is known up front only when it cannot.
+        if (limit !== undefined && candidates <= limit) headers['x-row-limit-reached'] = 'false';
+        deps.log.debug({ candidates, parts, runs: runs.length, prepared_ms: Math.round(performance.now() - prepStarted) }, 'export keys prepared');
+      } catch (err) {
+        await removeFiles();
+        throw err;
       }
-      const hours = (await scope.timed((conn) => conn.runAndReadAll(steps.hourCounts))).getRows().map(([h, n]) => ({ h: Number(h), n: Number(n) }));
-      const chunks = orderChunks(hours, p.sort, cfg.api.exportPartitionRows, limit);
-      await run(steps.ordered(chunks[0], true));
-      for (const chunk of chunks.slice(1)) await run(steps.ordered(chunk, false));
-      await scope.timed((conn) => conn.run(steps.cleanup));
-      const total = Number((await scope.timed((conn) => conn.runAndReadAll(`SELECT count(*) FROM ${EXPORT_KEYS_TABLE}`))).getRows()[0]![0]);
-      const fileOfHash = await scope.timed(async (conn) => {
-        const rows = (await conn.runAndReadAll('SELECT hash(f), f FROM unnest($1::VARCHAR[]) t(f)', [listValue(prepared.sources.posts)])).getRows();
-        return new Map(rows.map((r) => [r[0] as bigint, String(r[1])]));
-      });
 
-      // Phase 2, slice by slice in export order: read those rows by file and row number and render
-      // them. Memory is one slice of lines, whatever the export's size.
+      // One run's lines, in a temporary file.
+      const renderRun = async (r: ExportRun, max: number | undefined): Promise<{ file: string; rows: number }> => {
+        const q = steps.runLines(r, r.fileHashes.map((fh) => fileOfHash.get(fh)!), p.format, max);
+        return scope.timed((conn) => queryLinesToFile(conn, q.sql, q.values, eol));
+      };
+
       handedOver = true;
       const counter = { rows: 0 };
-      const slice = cfg.api.exportSliceRows;
-      const readSlice = async (from: number): Promise<{ bytes: Buffer; rows: number }> => {
-        const to = Math.min(total, from + slice - 1);
-        const sk = exportSliceKeysSql(from, to);
-        const keys = await queryRows(scope, sk);
-        const rowsByFile = groupRowsByFile(keys.map(([fh, fr]) => ({ file: fileOfHash.get(fh as bigint)!, row: fr as bigint })));
-        const q = exportSliceSql(rowsByFile, from, to, p.format);
-        return scope.timed((conn) => queryLinesAsBytes(conn, q.sql, q.values, eol));
-      };
       const body = (async function* stream(): AsyncGenerator<string | Buffer> {
-        // One slice ahead: DuckDB reads and renders the next slice while this one is sent.
-        let next: Promise<{ bytes: Buffer; rows: number }> | undefined;
+        // One run ahead: DuckDB renders the next run while this one is sent.
+        let next: Promise<{ file: string; rows: number }> | undefined;
+        let sending: string | undefined;
         try {
           if (head) yield head;
-          next = total > 0 ? readSlice(1) : undefined;
-          for (let from = 1; from <= total; from += slice) {
-            const part = await next!;
-            next = from + slice <= total ? readSlice(from + slice) : undefined;
-            next?.catch(() => undefined); // awaited on the next turn (or in finally); no unhandled rejection meanwhile
+          let i = 0;
+          next = runs.length ? renderRun(runs[0]!, limit) : undefined;
+          while (next) {
+            const part = await next;
+            next = undefined;
+            sending = part.file;
             counter.rows += part.rows;
-            if (part.rows) yield part.bytes;
+            const left = limit === undefined ? undefined : limit - counter.rows;
+            if (++i < runs.length && (left === undefined || left > 0)) {
+              next = renderRun(runs[i]!, left);
+              next.catch(() => undefined); // awaited on the next turn (or in finally); no unhandled rejection meanwhile
+            }
+            for await (const chunk of createReadStream(part.file, { highWaterMark: STREAM_CHUNK_BYTES })) yield chunk as Buffer;
+            await rm(part.file, { force: true });
+            sending = undefined;
           }
         } finally {
           deps.metrics.rows.inc({ function: 'export' }, counter.rows);
           if (next) {
-            // The client left with a slice in flight: stop it before closing its connection.
+            // The client left with a run in flight: stop it before closing its connection.
             scope.conn.interrupt();
-            await next.catch(() => undefined);
+            const left = await next.catch(() => undefined);
+            if (left) await rm(left.file, { force: true });
           }
+          if (sending) await rm(sending, { force: true });
+          await removeFiles();
           scope.close();
         }
       })();

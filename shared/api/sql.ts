@@ -8,7 +8,7 @@
  * value of each score per uri, across models).
  */
 import { listValue, timestampTZValue, type DuckDBValue } from '@duckdb/node-api';
-import { sqlIdent, sqlString } from '../duckdb.js';
+import { sqlIdent } from '../duckdb.js';
 import { COLLECTIONS, FEATURE_COLUMNS, TABLES, uriKeySql, type TableDef } from '../tables/index.js';
 import type { Cursor } from './cursor.js';
 import { POST_FIELDS, csvLineSql, jsonLineSql } from './fields.js';
@@ -58,7 +58,7 @@ export function tableSql(b: Binder, table: TableDef, files: readonly string[], r
  * (scored_at, file_index, file_row_number) packed into one HUGEINT (a struct key or a window per
  * (uri, model) measured 1.5-4x slower on 1M score rows).
  */
-function featuresCte(b: Binder, sources: Sources, restrictTo?: string): string {
+export function featuresCte(b: Binder, sources: Sources, uriCondition?: string): string {
   const order = sources.postFeatures.length
     ? 'epoch_us(scored_at)::HUGEINT * 18446744073709551616 + file_index::HUGEINT * 4294967296 + file_row_number'
     : 'epoch_us(scored_at)';
@@ -66,14 +66,30 @@ function featuresCte(b: Binder, sources: Sources, restrictTo?: string): string {
     const n = sqlIdent(c.name);
     return `arg_max(${n}, ${order}) FILTER (WHERE ${n} IS NOT NULL) AS ${sqlIdent('f_' + c.name)}`;
   });
-  const where = restrictTo ? `WHERE uri IN (SELECT uri FROM ${restrictTo})` : '';
+  const where = uriCondition ? `WHERE ${uriCondition}` : '';
   return `SELECT uri, ${cols.join(', ')}, true AS f_scored FROM ${tableSql(b, TABLES.post_features, sources.postFeatures, true)} ${where} GROUP BY uri`;
 }
 
-const FEATURE_OUT = [...FEATURE_COLUMNS.map((c) => sqlIdent('f_' + c.name)), 'f_scored'];
+/** The conditions of the feature filters on a row `alias` with the f_* columns (featuresCte). */
+export function featureConditions(b: Binder, f: QueryFilters, alias: string): string[] {
+  return f.features.map((ff) => {
+    if (!FEATURE_COLUMNS.some((c) => c.name === ff.feature)) throw new Error(`unchecked feature ${ff.feature}`);
+    return `${alias}.${sqlIdent('f_' + ff.feature)} ${ff.op} ${b.bind(ff.value)}`;
+  });
+}
+
+/** The latest handle of each DID in `files` (identities), optionally only of the DIDs `didCondition` keeps. */
+export function handlesSql(b: Binder, files: readonly string[], didCondition?: string): string {
+  return (
+    `SELECT did, arg_max(handle, indexed_at) FILTER (WHERE handle IS NOT NULL) AS handle FROM ${tableSql(b, TABLES.identities, files)} ` +
+    `${didCondition ? `WHERE ${didCondition} ` : ''}GROUP BY did`
+  );
+}
+
+export const FEATURE_OUT = [...FEATURE_COLUMNS.map((c) => sqlIdent('f_' + c.name)), 'f_scored'];
 
 /** WHERE conditions on a posts row aliased `p`. */
-function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined): string[] {
+export function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined): string[] {
   const w: string[] = [];
   if (f.text !== undefined) {
     if (f.exact) {
@@ -105,81 +121,64 @@ function postConditions(b: Binder, f: QueryFilters, cursor: Cursor | undefined):
 }
 
 /**
- * `del`: the latest delete (by repository revision) of each post uri in `sources.deletes`, optionally
- * only of the uris `among` selects. A delete hides the versions of its record committed before it
+ * The latest delete (by repository revision) of each post uri in `files` (deletes), optionally only of
+ * the uris `uriCondition` keeps. A delete hides the versions of its record committed before it
  * (`notDeletedSql`): revisions are TIDs, ordered per repository by the PDS that signs them, so the order
  * holds whatever clock the Jetstream instance that stamped time_us had; a record re-created under the
  * same rkey after its delete has a later revision and stays.
  */
-function deletesCte(b: Binder, sources: Sources, among?: string, uriPart?: UriPart): string {
+export function deletesSql(b: Binder, files: readonly string[], uriCondition?: string): string {
   return (
-    `del AS (SELECT uri, max(rev) AS deleted_rev FROM ${tableSql(b, TABLES.deletes, sources.deletes)} ` +
-    `WHERE collection = ${b.bind(COLLECTIONS.post)}${among ? ` AND uri IN (${among})` : ''}${uriPart ? ` AND ${uriPartSql('uri', uriPart)}` : ''} GROUP BY uri)`
+    `SELECT uri, max(rev) AS deleted_rev FROM ${tableSql(b, TABLES.deletes, files)} ` +
+    `WHERE collection = ${b.bind(COLLECTIONS.post)}${uriCondition ? ` AND ${uriCondition}` : ''} GROUP BY uri`
   );
 }
 
-/** True when the row `alias` (with `rev`), left-joined to `del d`, is not deleted. */
-const notDeletedSql = (alias: string) => `(d.deleted_rev IS NULL OR d.deleted_rev < ${alias}.rev)`;
+/** True when the row `alias` (with `rev`), left-joined to deletesSql as `d`, is not deleted. */
+export const notDeletedSql = (alias: string) => `(d.deleted_rev IS NULL OR d.deleted_rev < ${alias}.rev)`;
 
 /** The columns of a posts row `p` that deduplication and the delete check read. */
 const CAND_KEY_COLUMNS = 'p.uri, p.sort_at, p.indexed_at, p.rev';
 /** The same, and the file and row that hold it (the read_parquet needs filename and file_row_number). */
-const CAND_COLUMNS = `${CAND_KEY_COLUMNS}, hash(p.filename) AS fh, p.file_row_number AS fr`;
-
-/** Orders a uri's rows by indexed_at, then file (a HUGEINT: epoch µs above the 64-bit file hash). */
-const PICK_KEY = 'epoch_us(indexed_at)::HUGEINT * 18446744073709551616 + fh::HUGEINT';
+export const CAND_COLUMNS = `${CAND_KEY_COLUMNS}, hash(p.filename) AS fh, p.file_row_number AS fr`;
 
 /**
- * CTEs ending in `live`: one row per matching post that is not deleted — `uri`, `sort_at`, `indexed_at`
- * of its latest version and `fh`/`fr` (file hash, row number) naming one physical row of it — plus the
- * f_* score columns when feature filters are present. Only key columns are carried: deduplication is a
- * hash aggregate over them, not a sort of whole rows.
+ * CTEs ending in `live` (for counts): one row per matching post that is not deleted — `uri`, `sort_at`,
+ * `indexed_at` of its latest version — plus the f_* score columns when feature filters are present.
+ * Only key columns are carried: deduplication is a hash aggregate over them, not a sort of whole rows.
  */
-export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, withRowIds = true, candidates?: string, uriPart?: UriPart): { ctes: string[]; hasFeatures: boolean } {
-  // Given candidates were filtered already (binding the filters again would leave unused parameters).
-  const where = candidates === undefined ? postConditions(b, f, undefined) : [];
-  if (uriPart && candidates === undefined) where.push(uriPartSql('p.uri', uriPart));
+export function liveKeysCtes(b: Binder, sources: Sources, f: QueryFilters, uriPart?: UriPart): { ctes: string[]; hasFeatures: boolean } {
+  const where = postConditions(b, f, undefined);
+  if (uriPart) where.push(uriPartSql('p.uri', uriPart));
   const ctes = [
-    candidates !== undefined
-      ? `cand AS NOT MATERIALIZED (${candidates})`
-      : `cand AS NOT MATERIALIZED (SELECT ${withRowIds ? CAND_COLUMNS : CAND_KEY_COLUMNS} FROM ${tableSql(b, TABLES.posts, sources.posts, withRowIds)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
-    // The version picked is the latest; fh and fr come from one physical row because both take the
-    // arg_max of the same key, unique per (indexed_at, file). Two scalar arg_max rather than one of a
-    // struct: DuckDB's aggregate spills scalar states past its memory limit but not struct ones
-    // (an export of 870k posts failed at 256 MB with the struct, ran with these).
-    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at${
-      withRowIds ? `, arg_max(fh, ${PICK_KEY}) AS pfh, arg_max(fr, ${PICK_KEY}) AS pfr` : ''
-    } FROM cand GROUP BY uri)`,
-    // Given candidates (a part of them), deletes and scores are read for their uris only.
-    deletesCte(b, sources, candidates !== undefined ? 'SELECT uri FROM keys' : undefined, uriPart),
+    `cand AS NOT MATERIALIZED (SELECT ${CAND_KEY_COLUMNS} FROM ${tableSql(b, TABLES.posts, sources.posts)} p ${where.length ? 'WHERE ' + where.join(' AND ') : ''})`,
+    // The version picked is the latest.
+    `keys AS (SELECT uri, max(indexed_at) AS indexed_at, arg_max(sort_at, indexed_at) AS sort_at FROM cand GROUP BY uri)`,
+    `del AS (${deletesSql(b, sources.deletes, uriPart ? uriPartSql('uri', uriPart) : undefined)})`,
     // The latest revision, what a delete must follow to hide the post, for the deleted uris only: as a
     // max() beside the others it kept a 13-character string per uri outside DuckDB's memory accounting
     // (a month's count: 81 s and 5.2 GB RSS at a 3 GB limit, against 25 s and 3.2 GB without it). Read
     // from the posts files without the text filter (its regular expression would run a second time).
-    `revs AS (SELECT uri, max(rev) AS rev FROM ${candidates !== undefined ? 'cand' : `${tableSql(b, TABLES.posts, sources.posts)} p`} ` +
+    `revs AS (SELECT uri, max(rev) AS rev FROM ${tableSql(b, TABLES.posts, sources.posts)} p ` +
       `WHERE uri IN (SELECT uri FROM del) GROUP BY uri)`,
   ];
   const hasFeatures = f.features.length > 0;
   let featJoin = '';
   if (hasFeatures) {
-    ctes.push(`feat AS (${featuresCte(b, sources, candidates !== undefined ? 'keys' : undefined)})`);
-    const conds = f.features.map((ff) => {
-      if (!FEATURE_COLUMNS.some((c) => c.name === ff.feature)) throw new Error(`unchecked feature ${ff.feature}`);
-      return `f.${sqlIdent('f_' + ff.feature)} ${ff.op} ${b.bind(ff.value)}`;
-    });
-    featJoin = `JOIN feat f ON f.uri = k.uri AND ${conds.join(' AND ')} `;
+    ctes.push(`feat AS (${featuresCte(b, sources)})`);
+    featJoin = `JOIN feat f ON f.uri = k.uri AND ${featureConditions(b, f, 'f').join(' AND ')} `;
   }
   ctes.push(
-    `live AS (SELECT k.uri, k.sort_at, k.indexed_at${withRowIds ? ', k.pfh AS fh, k.pfr AS fr' : ''}${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} ` +
+    `live AS (SELECT k.uri, k.sort_at, k.indexed_at${hasFeatures ? ', ' + FEATURE_OUT.map((x) => 'f.' + x).join(', ') : ''} ` +
       `FROM keys k ${featJoin}LEFT JOIN del d ON d.uri = k.uri LEFT JOIN revs r ON r.uri = k.uri WHERE ${notDeletedSql('r')})`,
   );
   return { ctes, hasFeatures };
 }
 
 /** Source columns of posts the output needs (POST_FIELDS minus the computed author_handle). */
-const OUTPUT_SOURCE_COLUMNS = POST_FIELDS.filter((c) => c.name !== 'author_handle').map((c) => c.name);
+export const OUTPUT_SOURCE_COLUMNS = POST_FIELDS.filter((c) => c.name !== 'author_handle').map((c) => c.name);
 
-function orderSql(sort: SortOrder, r: string): string {
+export function orderSql(sort: SortOrder, r: string): string {
   const dir = sort === 'newest' ? 'DESC' : 'ASC';
   return `${r}.sort_at ${dir}, ${r}.uri ${dir}`;
 }
@@ -190,11 +189,8 @@ function orderSql(sort: SortOrder, r: string): string {
  * joins whole tables instead, so its rows stream without being held.
  */
 function decorate(b: Binder, sources: Sources, ctes: string[], hasFeatures: boolean, restrict: boolean): string {
-  if (!hasFeatures) ctes.push(`pfeat AS (${featuresCte(b, sources, restrict ? 'page' : undefined)})`);
-  ctes.push(
-    `handles AS (SELECT did, arg_max(handle, indexed_at) FILTER (WHERE handle IS NOT NULL) AS handle FROM ${tableSql(b, TABLES.identities, sources.identities)} ` +
-      `${restrict ? 'WHERE did IN (SELECT author_did FROM page) ' : ''}GROUP BY did)`,
-  );
+  if (!hasFeatures) ctes.push(`pfeat AS (${featuresCte(b, sources, restrict ? 'uri IN (SELECT uri FROM page)' : undefined)})`);
+  ctes.push(`handles AS (${handlesSql(b, sources.identities, restrict ? 'did IN (SELECT author_did FROM page)' : undefined)})`);
   const feats = hasFeatures ? '' : ', ' + FEATURE_OUT.map((x) => 'pf.' + x).join(', ');
   return (
     `SELECT page.*${feats}, h.handle AS author_handle FROM page ` +
@@ -208,7 +204,7 @@ export interface BuiltQuery {
 }
 
 /**
- * A row number as an SQL literal. Row numbers come from DuckDB (phase 1, export_keys), never from a
+ * A row number as an SQL literal. Row numbers come from DuckDB (a search's phase 1), never from a
  * request; as literals they become a filter the Parquet reader prunes row groups with (a bound list does not).
  */
 function rowLiteral(r: bigint): string {
@@ -216,7 +212,7 @@ function rowLiteral(r: bigint): string {
 }
 
 /** Row numbers grouped by the file they are in, in first-seen order. */
-export function groupRowsByFile(rows: Iterable<{ file: string; row: bigint }>): Map<string, bigint[]> {
+function groupRowsByFile(rows: Iterable<{ file: string; row: bigint }>): Map<string, bigint[]> {
   const byFile = new Map<string, bigint[]>();
   for (const { file, row } of rows) {
     let list = byFile.get(file);
@@ -290,11 +286,7 @@ function keysTopParts(b: Binder, sources: Sources, f: QueryFilters, sort: SortOr
   let from = 'cand c';
   if (f.features.length > 0) {
     ctes.push(`feat AS (${featuresCte(b, sources)})`);
-    const conds = f.features.map((ff) => {
-      if (!FEATURE_COLUMNS.some((c) => c.name === ff.feature)) throw new Error(`unchecked feature ${ff.feature}`);
-      return `f.${sqlIdent('f_' + ff.feature)} ${ff.op} ${b.bind(ff.value)}`;
-    });
-    from = `cand c JOIN feat f ON f.uri = c.uri AND ${conds.join(' AND ')}`;
+    from = `cand c JOIN feat f ON f.uri = c.uri AND ${featureConditions(b, f, 'f').join(' AND ')}`;
   }
   return { ctes, select: `SELECT c.* FROM ${from} ORDER BY ${orderSql(sort, 'c')} LIMIT ${b.bind(scan)}` };
 }
@@ -302,7 +294,7 @@ function keysTopParts(b: Binder, sources: Sources, f: QueryFilters, sort: SortOr
 /** The CTEs and final SELECT after the step's top (relation `top`): deletes of its uris, one version per uri, the first `limit`. */
 function keysRestParts(b: Binder, sources: Sources, sort: SortOrder, limit: number, top: string): { ctes: string[]; select: string } {
   const ctes = [
-    deletesCte(b, sources, `SELECT uri FROM ${top}`),
+    `del AS (${deletesSql(b, sources.deletes, `uri IN (SELECT uri FROM ${top})`)})`,
     `live AS (SELECT t.* FROM ${top} t LEFT JOIN del d ON d.uri = t.uri WHERE ${notDeletedSql('t')} ` +
       `QUALIFY row_number() OVER (PARTITION BY t.uri ORDER BY t.indexed_at DESC, t.cid DESC) = 1 ORDER BY ${orderSql(sort, 't')} LIMIT ${b.bind(limit)})`,
   ];
@@ -367,133 +359,6 @@ export function pageSql(sources: Sources, keys: readonly { file: string; row: bi
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${line} AS line FROM (${rows}) r ORDER BY ${orderSql(sort, 'r')}`, values: b.values };
 }
 
-/** Temporary table (per connection) holding an export's ordered keys; see exportKeysSteps. */
-export const EXPORT_KEYS_TABLE = 'export_keys';
-const EXPORT_PART_TABLE = 'export_partitions';
-
-/**
- * export, phase 1: every matching live post's key, in export order, into the connection's temporary
- * table `export_keys`: `seq` (1, 2, … in `sort` order), `fh`/`fr` (hash of the file and row number of
- * the chosen version), and what the output adds to the row — `author_handle` and the f_* scores. Narrow
- * rows only, never the texts. With `limit`, only the first `limit` keys.
- *
- * In steps, so that no DuckDB operator ever holds more than one partition's worth of uris, whatever the
- * export's size (run in this order by the caller):
- * 1. `candidates`: the matching posts rows' keys, as read (no grouping: it streams), into the Parquet
- *    file `candidatesFile` (a path of the caller's, removed by it after step 2). Not a temporary table:
- *    for the whole day (2.28M rows) that table filled DuckDB's 256 MB by itself, and the next step,
- *    which had to evict it to disk while it ran, failed with an out-of-memory error in 3 runs of 4;
- * 2. `partition(k, n)` for k in [0, n), n = partitionsFor(rows of step 1, …): the candidates whose uri
- *    hashes to k, deduplicated, without deleted posts, with their handle and scores; deletes, scores
- *    and identities are read for that partition's uris only;
- * 3. `ordered(chunk)` for each chunk of orderChunks(hourCounts): the numbering (`seq`), one sort per
- *    run of consecutive sort_at hours of at most EXPORT_PARTITION_ROWS rows (one window sort over 10M
- *    rows failed at 256 MB);
- * 4. `cleanup`.
- * Steps 2 and 3 stay separate statements even for one partition: together, at 1M posts, they failed
- * with DuckDB's out-of-memory error at 256 MB on one build of the day dataset and held on another; apart
- * they were no slower (2.1–2.5 s as one statement; 2.3 s for two partitions of 500k and their numbering,
- * measured before the default became 200k).
- * As one statement, the dedupe, the scores' aggregate over every later score file, two hash joins and
- * the sort held memory at once: a whole-day export (2.28M posts) failed with DuckDB's out-of-memory
- * error at the export's 256 MB, and so did a 10M-post one with the steps but without partitions.
- */
-export function exportKeysSteps(sources: Sources, f: QueryFilters, sort: SortOrder, candidatesFile: string, limit?: number) {
-  // Our own path (COPY ... TO takes no bound parameter), spliced as a quoted literal.
-  const candFile = sqlString(candidatesFile);
-  const candidates = (): BuiltQuery => {
-    const b = new Binder();
-    const where = postConditions(b, f, undefined);
-    return {
-      sql:
-        `COPY (SELECT ${CAND_COLUMNS} FROM ${tableSql(b, TABLES.posts, sources.posts, true)} p ` +
-        `${where.length ? 'WHERE ' + where.join(' AND ') : ''}) TO ${candFile} (FORMAT parquet, COMPRESSION snappy)`,
-      values: b.values,
-    };
-  };
-  /** The live keys of partition k of n, with handle and scores: `WITH …` and the SELECT, unwrapped. */
-  const partitionQuery = (b: Binder, k: number, n: number): string => {
-    const own = n > 1 ? ` WHERE ${uriPartSql('uri', { k, n })}` : '';
-    const { ctes, hasFeatures } = liveKeysCtes(b, sources, f, true, `SELECT * FROM read_parquet(${candFile})${own}`);
-    let scores = '';
-    if (!hasFeatures) {
-      ctes.push(`pfeat AS (${featuresCte(b, sources, 'live')})`);
-      scores = 'LEFT JOIN pfeat pf ON pf.uri = l.uri ';
-    }
-    // A post's uri is at://<author DID>/<collection>/<rkey>: the author comes from the key, unread.
-    ctes.push(
-      `handles AS (SELECT did, arg_max(handle, indexed_at) FILTER (WHERE handle IS NOT NULL) AS handle FROM ${tableSql(b, TABLES.identities, sources.identities)} ` +
-        `WHERE did IN (SELECT split_part(uri, '/', 3) FROM live) GROUP BY did)`,
-    );
-    const feats = FEATURE_OUT.map((x) => `${hasFeatures ? 'l' : 'pf'}.${x}`).join(', ');
-    const select = `SELECT l.sort_at, l.uri, l.fh, l.fr, h.handle AS author_handle, ${feats} FROM live l ${scores}LEFT JOIN handles h ON h.did = split_part(l.uri, '/', 3)`;
-    return `WITH ${ctes.join(',\n')}\n${select}`;
-  };
-  const partition = (k: number, n: number): BuiltQuery => {
-    const b = new Binder();
-    const into = k === 0 ? `CREATE OR REPLACE TEMP TABLE ${EXPORT_PART_TABLE} AS` : `INSERT INTO ${EXPORT_PART_TABLE}`;
-    return { sql: `${into} ${partitionQuery(b, k, n)}`, values: b.values };
-  };
-  const numbered = (b: Binder, offset: number, from: string): string => {
-    const cut = limit !== undefined ? ` QUALIFY seq <= ${b.bind(limit)}` : '';
-    return (
-      `SELECT ${offset}::BIGINT + row_number() OVER (ORDER BY ${orderSql(sort, 'l')}) AS seq, ` +
-      `l.fh, l.fr, l.author_handle, ${FEATURE_OUT.map((x) => 'l.' + x).join(', ')} FROM ${from}${cut}`
-    );
-  };
-  /** Rows per hour of sort_at, to cut the numbering into sorts of a bounded size (orderChunks). */
-  const hourCounts = `SELECT ${SORT_HOUR_SQL} AS h, count(*) AS n FROM ${EXPORT_PART_TABLE} l GROUP BY h`;
-  /** Numbers the rows of one chunk of hours, after `chunk.offset` rows of the chunks before it. */
-  const ordered = (chunk: OrderChunk | undefined, first: boolean): BuiltQuery => {
-    const b = new Binder();
-    const into = first ? `CREATE OR REPLACE TEMP TABLE ${EXPORT_KEYS_TABLE} AS` : `INSERT INTO ${EXPORT_KEYS_TABLE}`;
-    const ints = chunk ? [chunk.fromHour, chunk.toHour, chunk.offset] : [];
-    if (!ints.every(Number.isSafeInteger)) throw new Error(`bad order chunk ${JSON.stringify(chunk)}`);
-    // Our own integers, spliced as BIGINT literals (no user input here).
-    const where = chunk ? `${SORT_HOUR_SQL} BETWEEN ${chunk.fromHour}::BIGINT AND ${chunk.toHour}::BIGINT` : 'false';
-    return { sql: `${into} ${numbered(b, chunk?.offset ?? 0, `${EXPORT_PART_TABLE} l WHERE ${where}`)}`, values: b.values };
-  };
-  const cleanup = `DROP TABLE IF EXISTS ${EXPORT_PART_TABLE}`;
-  return { candidates, partition, hourCounts, ordered, cleanup, countCandidates: `SELECT count(*) FROM read_parquet(${candFile})` };
-}
-
-/** The hour of a row's sort_at (l.sort_at): integer arithmetic, monotonic, so hour runs are sort_at ranges. */
-const SORT_HOUR_SQL = `epoch_us(l.sort_at) // 3600000000::BIGINT`;
-
-/** A run of consecutive sort_at hours numbered by one sort, after `offset` rows of the runs before. */
-export interface OrderChunk {
-  fromHour: number;
-  toHour: number;
-  offset: number;
-}
-
-/**
- * Cuts the hours (with their row counts) into runs of consecutive hours of at most `maxRows` rows (an
- * hour above it is a run alone), in export order: newest hours first for `newest`. With `limit`, the
- * runs stop once they hold it.
- */
-export function orderChunks(hours: readonly { h: number; n: number }[], sort: SortOrder, maxRows: number, limit?: number): OrderChunk[] {
-  const sorted = [...hours].sort((a, b) => (sort === 'newest' ? b.h - a.h : a.h - b.h));
-  const chunks: OrderChunk[] = [];
-  let offset = 0;
-  let cur: { first: number; last: number; rows: number } | undefined;
-  const close = () => {
-    if (!cur) return;
-    chunks.push({ fromHour: Math.min(cur.first, cur.last), toHour: Math.max(cur.first, cur.last), offset });
-    offset += cur.rows;
-    cur = undefined;
-  };
-  for (const { h, n } of sorted) {
-    if (limit !== undefined && offset + (cur?.rows ?? 0) >= limit) break;
-    if (cur && cur.rows + n > maxRows) close();
-    if (!cur) cur = { first: h, last: h, rows: 0 };
-    cur.last = h;
-    cur.rows += n;
-  }
-  close();
-  return chunks;
-}
-
 /**
  * How many partitions by hash of the uri `rows` rows are processed in, `partitionRows` each at most on
  * average (an export's candidates, EXPORT_PARTITION_ROWS; a count's posts, COUNTS_PARTITION_ROWS).
@@ -514,57 +379,15 @@ function uriPartSql(col: string, part: UriPart): string {
   return `hash(${col}) % ${part.n}::UBIGINT = ${part.k}::UBIGINT`;
 }
 
-/**
- * export, phase 2, one slice: the rows with `seq` in [fromSeq, toSeq] as output lines in order. The
- * caller passes, per file, the row numbers of that slice (read from export_keys), so DuckDB decodes only
- * the row groups holding them.
- */
-export function exportSliceSql(rowsByFile: ReadonlyMap<string, readonly bigint[]>, fromSeq: number, toSeq: number, format: 'csv' | 'ndjson'): BuiltQuery {
-  const b = new Binder();
-  const read = OUTPUT_SOURCE_COLUMNS.map((c) => sqlIdent(c)).join(', ');
-  const reads = [...rowsByFile].map(
-    ([file, rows]) =>
-      `SELECT ${read}, hash(filename) AS fh, file_row_number FROM read_parquet(${b.bind(file)}::VARCHAR, filename = true, file_row_number = true) ` +
-      `WHERE ${rowNumberFilter(rows)}`,
-  );
-  const from = reads.length ? `(${reads.join(' UNION ALL ')})` : `(SELECT ${read}, NULL::UBIGINT AS fh, NULL::BIGINT AS file_row_number FROM ${tableSql(b, TABLES.posts, [])})`;
-  const cols = OUTPUT_SOURCE_COLUMNS.map((c) => `p.${sqlIdent(c)}`);
-  const line = format === 'csv' ? csvLineSql('r') : jsonLineSql('r');
-  const keyCols = ['seq', 'author_handle', ...FEATURE_OUT].map((c) => `k.${c}`);
-  return {
-    sql:
-      `SELECT ${line} AS line FROM (SELECT ${cols.join(', ')}, ${keyCols.join(', ')} FROM ${from} p ` +
-      `JOIN ${EXPORT_KEYS_TABLE} k ON k.fh = p.fh AND k.fr = p.file_row_number WHERE k.seq BETWEEN ${b.bind(fromSeq)} AND ${b.bind(toSeq)}) r ORDER BY r.seq`,
-    values: b.values,
-  };
-}
-
-/**
- * A filter on file_row_number the Parquet reader prunes row groups with. A slice's rows in one file are
- * mostly one run (files are sorted by sort_at, a slice is a sort_at range): a range, not a list of
- * thousands of literals, which DuckDB would spend longer parsing than reading. The join on export_keys
- * then keeps exactly the slice's rows. A few scattered rows (back-dated posts) get an IN list.
- */
-function rowNumberFilter(rows: readonly bigint[]): string {
-  let min = rows[0]!;
-  let max = rows[0]!;
-  for (const r of rows) {
-    if (r < min) min = r;
-    if (r > max) max = r;
-  }
-  if (rows.length <= 64 && max - min + 1n > BigInt(rows.length) * 2n) return `file_row_number IN (${rows.map(rowLiteral).join(', ')})`;
-  return `file_row_number BETWEEN ${rowLiteral(min)} AND ${rowLiteral(max)}`;
+/** `files` with hash(name), the file identity the row keys carry (`fh`). */
+export function filesByHashSql(files: readonly string[]): BuiltQuery {
+  return { sql: 'SELECT hash(f), f FROM unnest($1::VARCHAR[]) t(f)', values: [listValue([...files])] };
 }
 
 /** The number of posts rows in `files`, answered from their footers (no data read). */
 export function postsRowCountSql(files: readonly string[]): BuiltQuery {
   const b = new Binder();
   return { sql: `SELECT count(*) FROM ${tableSql(b, TABLES.posts, files)}`, values: b.values };
-}
-
-/** export, phase 2: the file hash and row number of the keys with `seq` in [fromSeq, toSeq]. */
-export function exportSliceKeysSql(fromSeq: number, toSeq: number): BuiltQuery {
-  return { sql: `SELECT fh, fr FROM ${EXPORT_KEYS_TABLE} WHERE seq BETWEEN $1 AND $2`, values: [fromSeq, toSeq] };
 }
 
 /**
@@ -575,7 +398,7 @@ export function exportSliceKeysSql(fromSeq: number, toSeq: number): BuiltQuery {
  */
 export function countsSql(sources: Sources, f: QueryFilters, granularity: 'hour' | 'day', feature?: string, uriPart?: UriPart): BuiltQuery {
   const b = new Binder();
-  const { ctes, hasFeatures } = liveKeysCtes(b, sources, f, false, undefined, uriPart);
+  const { ctes, hasFeatures } = liveKeysCtes(b, sources, f, uriPart);
   // Our own constant, spliced as a BIGINT literal: a bound JS bigint arrives as HUGEINT, whose division
   // measured ~20x slower than BIGINT's (2.9 s vs 0.16 s over 2.3M rows).
   const w = `${granularity === 'hour' ? 3_600_000_000 : 86_400_000_000}::BIGINT`;

@@ -98,8 +98,8 @@ t.test('a query function holds its slot while an export streams; the next search
   t.equal(api.gate.active, 0, 'both slots released');
 });
 
-t.test('an export left after its first slice (a slice in flight) stops it and frees its slot', async (t) => {
-  const env = await makeTestEnv(t, { QUERY_CONCURRENCY: '1', ROW_LIMIT_ENABLED: 'false', EXPORT_SLICE_ROWS: '2' });
+t.test('an export left after its first run (a run in flight) stops it and frees its slot', async (t) => {
+  const env = await makeTestEnv(t, { QUERY_CONCURRENCY: '1', ROW_LIMIT_ENABLED: 'false', EXPORT_RUN_ROWS: '2' });
   await writeDataset(env.cfg.storage.parquetDir);
   const ctx = await createContext(env.cfg, 'test:admission', { log: createLogger('test', { level: 'silent' }) });
   t.teardown(() => ctx.destroy());
@@ -111,11 +111,11 @@ t.test('an export left after its first slice (a slice in flight) stops it and fr
   t.same(
     String(first.value).trim().split('\n').map((l) => (JSON.parse(l) as { uri: string }).uri),
     [uri('p9'), uri('p1')],
-    'the first slice: the two oldest posts',
+    'the first run: the two oldest posts',
   );
-  t.equal(api.gate.active, 1, 'the export holds its slot, the next slice being read');
+  t.equal(api.gate.active, 1, 'the export holds its slot, the next run being rendered');
   await it.return?.(undefined);
-  t.equal(api.gate.active, 0, 'leaving stopped the slice in flight and freed the slot');
+  t.equal(api.gate.active, 0, 'leaving stopped the run in flight and freed the slot');
   const res = await api.search({ username: 'bob.test', sort: 'oldest' });
   t.same(
     (JSON.parse(res.body as string) as { data: { uri: string }[] }).data.map((p) => p.uri),

@@ -128,11 +128,12 @@ t.test('export ndjson and the row limit', async (t) => {
   t.equal(exactly.text.trim().split('\n').length, 3);
 });
 
-for (const partitionRows of ['1000000', '4', '1']) t.test(`export without the row limit streams everything, slice by slice (partitions of ${partitionRows} rows)`, async (t) => {
-  // Slices of 3 rows: the 10 posts come in 4 slices, which must join up without a gap or a repeat.
-  // Partitions of 4 or 1 candidate rows: the 12 rows (a replayed post, a deleted one) are deduplicated,
-  // checked against deletes and joined to scores and handles in 3 or 12 steps, with the same answers.
-  const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', QUERY_INDEX_SLACK_MINUTES: '1440', EXPORT_SLICE_ROWS: '3', EXPORT_PARTITION_ROWS: partitionRows });
+for (const partitionRows of ['1000000', '4', '1']) t.test(`export without the row limit streams everything, run by run (parts of ${partitionRows} rows)`, async (t) => {
+  // Runs of 3 candidate rows: the 10 posts come in several runs, which must join up without a gap or a
+  // repeat. Parts of 4 or 1 candidate rows: the 12 rows (a replayed post, a deleted one) are
+  // deduplicated, checked against deletes and joined to scores and handles in 3 or 12 parts, with the
+  // same answers.
+  const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', QUERY_INDEX_SLACK_MINUTES: '1440', EXPORT_RUN_ROWS: '3', EXPORT_PARTITION_ROWS: partitionRows });
   await writeDataset(env.cfg.storage.parquetDir);
   const fn = await serve(t, env, 'export');
   const res = await get(fn.url, { format: 'ndjson', sort: 'oldest' });
@@ -144,9 +145,10 @@ for (const partitionRows of ['1000000', '4', '1']) t.test(`export without the ro
   checkFullCsv(t, (await get(fn.url, {})).text);
   const scored = (await get(fn.url, { format: 'ndjson', feature_filters: 'toxicity_score>=0.5' })).text.trim().split('\n').map((l) => JSON.parse(l));
   t.same(scored.map((r) => [r.uri, r.features.toxicity_score]), [[uri('p2'), 0.5], [uri('p1'), 0.9]], 'feature filters: scores come from the filter join');
-  // Each export wrote its candidate keys to a Parquet file of its own in the temp folder (this process's).
-  const left = (await readdir(os.tmpdir())).filter((f) => f.startsWith(`${TEMP_PREFIX.exportCandidates}${process.pid}-`));
-  t.same(left, [], 'every export removed its candidates file');
+  // Each export wrote its candidates, keys and rendered runs to files of its own in the temp folder (this process's).
+  const mine = [TEMP_PREFIX.exportCandidates, TEMP_PREFIX.renderedLines].map((prefix) => `${prefix}${process.pid}-`);
+  const left = (await readdir(os.tmpdir())).filter((f) => mine.some((m) => f.startsWith(m)));
+  t.same(left, [], 'every export removed its temporary files');
 });
 
 for (const partitionRows of ['30000000', '3', '1']) t.test(`counts per hour and day, with a feature (passes of ${partitionRows} posts)`, async (t) => {

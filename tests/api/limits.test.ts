@@ -11,7 +11,8 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryScope } from '../../shared/api/runner.js';
 import { compareKeys, filesAfterPosts, findKeysProgressively, nextStepHours, type PostKey } from '../../shared/api/progressive.js';
 import { postsPartitionRange } from '../../shared/api/sources.js';
-import { orderChunks, partitionsFor } from '../../shared/api/sql.js';
+import { exportRuns, RUN_BUCKET_US } from '../../shared/api/export-sql.js';
+import { partitionsFor } from '../../shared/api/sql.js';
 import { exactPhrasePattern } from '../../shared/api/text-match.js';
 import { parseIsoToMicros } from '../../shared/api/time.js';
 import { toErrorResponse } from '../../shared/errors.js';
@@ -255,9 +256,9 @@ t.test('oldest first over several hours: back-dated posts in later hours, and de
 t.test('a post deleted and re-created under the same uri: its new version is live, its old one is not', async (t) => {
   // r1 posted at 10:10, deleted at 10:20, re-created (same rkey) at 10:30 — the delete follows the first
   // revision only. Another post, deleted once, stays hidden. Every function, the export also in
-  // partitions of one candidate row (each version alone in its step).
-  for (const partitionRows of ['200000', '1']) {
-    const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', EXPORT_PARTITION_ROWS: partitionRows });
+  // parts and runs of one candidate row (each version alone in its part and its run).
+  for (const partitionRows of ['250000', '1']) {
+    const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', EXPORT_PARTITION_ROWS: partitionRows, EXPORT_RUN_ROWS: partitionRows });
     const dir = env.cfg.storage.parquetDir;
     const erin = 'did:plc:erin';
     await writeRows(dir, 'posts', [
@@ -278,26 +279,54 @@ t.test('a post deleted and re-created under the same uri: its new version is liv
   }
 });
 
-t.test('export numbering: runs of consecutive hours of at most EXPORT_PARTITION_ROWS rows, in export order', async (t) => {
-  const hours = [{ h: 10, n: 3 }, { h: 12, n: 2 }, { h: 11, n: 4 }, { h: 13, n: 9 }, { h: 14, n: 1 }];
-  t.same(orderChunks(hours, 'oldest', 6), [
-    { fromHour: 10, toHour: 10, offset: 0 },
-    { fromHour: 11, toHour: 12, offset: 3 },
-    { fromHour: 13, toHour: 13, offset: 9 },
-    { fromHour: 14, toHour: 14, offset: 18 },
-  ], 'an hour above the bound is a run alone');
-  t.same(orderChunks(hours, 'newest', 6), [
-    { fromHour: 14, toHour: 14, offset: 0 },
-    { fromHour: 13, toHour: 13, offset: 1 },
-    { fromHour: 11, toHour: 12, offset: 10 },
-    { fromHour: 10, toHour: 10, offset: 16 },
-  ], 'newest first: offsets count from the newest hour');
-  t.same(orderChunks(hours, 'newest', 100), [{ fromHour: 10, toHour: 14, offset: 0 }], 'all in one run');
-  t.same(orderChunks(hours, 'oldest', 6, 8), [
-    { fromHour: 10, toHour: 10, offset: 0 },
-    { fromHour: 11, toHour: 12, offset: 3 },
-  ], 'with a limit, no run after it is reached');
-  t.same(orderChunks([], 'newest', 6), [], 'nothing to number');
+t.test('an edited post whose versions have different sort_at: one row, the latest, wherever the runs cut', async (t) => {
+  // r3 is created at 10:40, then edited with its createdAt moved to 10:50 (indexed 11:05): the versions
+  // fall in different minutes, so with runs of one row each is in a run of its own. r4 sits between them.
+  for (const rows of ['40000', '1']) {
+    const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', EXPORT_PARTITION_ROWS: rows, EXPORT_RUN_ROWS: rows });
+    const dir = env.cfg.storage.parquetDir;
+    const erin = 'did:plc:erin';
+    await writeRows(dir, 'posts', [
+      postRow({ did: erin, rkey: 'r3', text: 'draft', at: '2025-03-02T10:40:00Z' }),
+      postRow({ did: erin, rkey: 'r4', text: 'between', at: '2025-03-02T10:45:00Z' }),
+    ]);
+    await writeRows(dir, 'posts', [postRow({ did: erin, rkey: 'r3', text: 'edited', at: '2025-03-02T10:50:00Z', indexedAt: '2025-03-02T11:05:00Z' })]);
+    const search = await serve(t, env, 'search');
+    const exp = await serve(t, env, 'export');
+    const want = [[uriOf(erin, 'r4'), 'between', '2025-03-02T10:45:00.000000Z'], [uriOf(erin, 'r3'), 'edited', '2025-03-02T10:50:00.000000Z']];
+    const pick = (d: { uri: string; text: string; sort_at: string }) => [d.uri, d.text, d.sort_at];
+    t.same((await get(search.url, { username: erin, sort: 'oldest' })).json().data.map(pick), want, `search (${rows})`);
+    for (const sort of ['oldest', 'newest']) {
+      const lines = (await get(exp.url, { username: erin, format: 'ndjson', sort })).text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      t.same(lines.map(pick), sort === 'oldest' ? want : [...want].reverse(), `export ${sort} (${rows})`);
+    }
+  }
+});
+
+t.test('export runs: consecutive minutes of at most EXPORT_RUN_ROWS candidates, in export order, with their files', async (t) => {
+  const m = (minute: number) => BigInt(minute) * BigInt(RUN_BUCKET_US);
+  const minutes = [
+    { m: 10, fh: 1n, n: 3 },
+    { m: 12, fh: 1n, n: 2 },
+    { m: 11, fh: 1n, n: 2 },
+    { m: 11, fh: 2n, n: 2 },
+    { m: 13, fh: 2n, n: 9 },
+    { m: 14, fh: 3n, n: 1 },
+  ];
+  t.same(exportRuns(minutes, 'oldest', 6), [
+    { fromUs: m(10), toUs: m(11), rows: 3, fileHashes: [1n] },
+    { fromUs: m(11), toUs: m(13), rows: 6, fileHashes: [1n, 2n] },
+    { fromUs: m(13), toUs: m(14), rows: 9, fileHashes: [2n] },
+    { fromUs: m(14), toUs: m(15), rows: 1, fileHashes: [3n] },
+  ], 'a minute above the bound is a run alone; a minute in two files brings both');
+  t.same(exportRuns(minutes, 'newest', 6), [
+    { fromUs: m(14), toUs: m(15), rows: 1, fileHashes: [3n] },
+    { fromUs: m(13), toUs: m(14), rows: 9, fileHashes: [2n] },
+    { fromUs: m(11), toUs: m(13), rows: 6, fileHashes: [1n, 2n] },
+    { fromUs: m(10), toUs: m(11), rows: 3, fileHashes: [1n] },
+  ], 'newest first');
+  t.same(exportRuns(minutes, 'newest', 100), [{ fromUs: m(10), toUs: m(15), rows: 19, fileHashes: [3n, 2n, 1n] }], 'all in one run');
+  t.same(exportRuns([], 'newest', 6), [], 'nothing to run');
   t.equal(partitionsFor(0, 1_000_000), 1);
   t.equal(partitionsFor(2_000_001, 1_000_000), 3);
 });

@@ -11,11 +11,15 @@ export function readApi(r: EnvReader) {
     rowLimitEnabled: r.bool('ROW_LIMIT_ENABLED', { default: 'true', doc: 'export: stop at ROW_LIMIT rows (and say so in a header).' }),
     rowLimit: r.int('ROW_LIMIT', { default: '1000', min: 1, doc: 'export: the row limit when ROW_LIMIT_ENABLED.' }),
     searchTextIndex: r.bool('SEARCH_TEXT_INDEX', { default: 'true', doc: 'search: look text up in the token indexes of compacted posts files and read only the row groups that can match (false: scan every text).' }),
-    exportSliceRows: r.int('EXPORT_SLICE_ROWS', { default: '16384', min: 1, doc: 'export without a row limit: rows read and rendered per step (its memory is about one step of output lines).' }),
-    exportPartitionRows: r.int('EXPORT_PARTITION_ROWS', {
-      default: '200000',
+    exportRunRows: r.int('EXPORT_RUN_ROWS', {
+      default: '40000',
       min: 1,
-      doc: 'export without a row limit: posts deduplicated and joined to their deletes, scores and handles per step (by hash of the uri), and numbered per run of hours of at most this many, so that memory stays flat whatever the size; at DUCKDB_MEMORY_LIMIT=256MB a step of 456k posts (with their scores) failed with an out-of-memory error in 3 runs of 4, one of 285k peaked at ~250 MB and one of 190k at ~90 MB.',
+      doc: 'export without a small row limit: it streams in runs of consecutive minutes of sort_at of at most this many candidate posts (a busier minute is a run alone), each read, rendered and sorted by one statement, so memory holds about one run of output lines whatever the export size; larger runs are faster and hold more (bench:query, 1M rows: runs of 30k peaked at ~270 MB, of 50k at ~340).',
+    }),
+    exportPartitionRows: r.int('EXPORT_PARTITION_ROWS', {
+      default: '250000',
+      min: 1,
+      doc: 'export without a small row limit: before the runs, the candidates are deduplicated and joined to their deletes, scores and handles in parts of at most this many (by hash of the uri), so that those joins hold one part at a time (1M candidates in one part peaked ~80 MB higher than in four).',
     }),
     countsPartitionRows: r.int('COUNTS_PARTITION_ROWS', {
       default: '30000000',
