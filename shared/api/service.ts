@@ -37,6 +37,8 @@ export interface QueryApiDeps {
   metrics: ApiMetrics;
   /** The function this instance serves (label of its gauges). */
   functionName?: string;
+  /** Row limits up to this run as one long search page (PREFETCH_MAX_ROWS; tests lower it to reach the streamed path). */
+  prefetchMaxRows?: number;
 }
 
 type RawQuery = Record<string, unknown>;
@@ -290,7 +292,7 @@ export function createQueryApi(deps: QueryApiDeps) {
         if (limit !== undefined) headers['x-row-limit-reached'] = 'false';
         return { headers, body: once(head), rows: 0 };
       }
-      if (limit !== undefined && limit <= PREFETCH_MAX_ROWS) {
+      if (limit !== undefined && limit <= (deps.prefetchMaxRows ?? PREFETCH_MAX_ROWS)) {
         // A bounded export is a long search page: the first limit + 1 keys found progressively (newest
         // hours first, stopping as soon as the answer is exact), then only those rows read in full.
         // The extra key decides X-Row-Limit-Reached without reading on.

@@ -4,6 +4,10 @@
 import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import t, { type Test } from 'tap';
+import { apiMetrics } from '../../shared/api/metrics.js';
+import { createQueryApi } from '../../shared/api/service.js';
+import { createContext } from '../../shared/context.js';
+import { createLogger } from '../../shared/log.js';
 import { TEMP_PREFIX } from '../../shared/temp-sweep.js';
 import { makeTestEnv } from '../helpers/env.js';
 import { POSTS, uri, writeDataset } from './dataset.js';
@@ -126,6 +130,28 @@ t.test('export ndjson and the row limit', async (t) => {
   const exactly = await get(fn.url, { format: 'ndjson', username: 'bob.test' });
   t.equal(exactly.headers.get('x-row-limit-reached'), 'false', '3 matches with a limit of 3: not cut');
   t.equal(exactly.text.trim().split('\n').length, 3);
+});
+
+t.test('a row limit above the search-page path: the streamed export stops at it, mid-run and across runs', async (t) => {
+  // prefetchMaxRows 0 sends every limited export down the streamed path (in production, limits above
+  // 100,000). Runs of 3 candidates: a limit of 4 ends in the second run, one of 6 at the end of a run.
+  for (const limit of [4, 6, 20]) {
+    const env = await makeTestEnv(t, { ROW_LIMIT: String(limit), QUERY_INDEX_SLACK_MINUTES: '1440', EXPORT_RUN_ROWS: '3' });
+    await writeDataset(env.cfg.storage.parquetDir);
+    const ctx = await createContext(env.cfg, 'test:export', { log: createLogger('test', { level: 'silent' }) });
+    t.teardown(() => ctx.destroy());
+    const api = createQueryApi({ cfg: env.cfg, duckdb: ctx.duckdb, redis: ctx.redis, keys: ctx.keys, log: ctx.log, metrics: apiMetrics(), prefetchMaxRows: 0 });
+    for (const sort of ['newest', 'oldest'] as const) {
+      const res = await api.exportPosts({ format: 'ndjson', sort });
+      let text = '';
+      for await (const chunk of res.body) text += chunk.toString();
+      const all = sort === 'newest' ? ALL_NEWEST : [...ALL_NEWEST].reverse();
+      t.same(text.trim().split('\n').map((l) => JSON.parse(l).uri), all.slice(0, limit).map(uri), `limit ${limit}, ${sort}: the first rows in order`);
+      t.equal(res.streamed?.(), Math.min(limit, all.length));
+      // 12 candidate rows (a replayed post, a deleted one): only a limit above them is known not to cut.
+      t.equal(res.headers['x-row-limit-reached'], limit >= 12 ? 'false' : undefined, `limit ${limit}: X-Row-Limit-Reached`);
+    }
+  }
 });
 
 for (const partitionRows of ['1000000', '4', '1']) t.test(`export without the row limit streams everything, run by run (parts of ${partitionRows} rows)`, async (t) => {
