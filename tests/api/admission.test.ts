@@ -99,7 +99,8 @@ t.test('a query function holds its slot while an export streams; the next search
 });
 
 t.test('an export left after its first run (a run in flight) stops it and frees its slot', async (t) => {
-  const env = await makeTestEnv(t, { QUERY_CONCURRENCY: '1', ROW_LIMIT_ENABLED: 'false', EXPORT_RUN_ROWS: '2' });
+  // Runs of 2 NDJSON rows (four fifths of EXPORT_RUN_ROWS=3, rounded down).
+  const env = await makeTestEnv(t, { QUERY_CONCURRENCY: '1', ROW_LIMIT_ENABLED: 'false', EXPORT_RUN_ROWS: '3' });
   await writeDataset(env.cfg.storage.parquetDir);
   const ctx = await createContext(env.cfg, 'test:admission', { log: createLogger('test', { level: 'silent' }) });
   t.teardown(() => ctx.destroy());

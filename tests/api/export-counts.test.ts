@@ -134,9 +134,10 @@ t.test('export ndjson and the row limit', async (t) => {
 
 t.test('a row limit above the search-page path: the streamed export stops at it, mid-run and across runs', async (t) => {
   // prefetchMaxRows 0 sends every limited export down the streamed path (in production, limits above
-  // 100,000). Runs of 3 candidates: a limit of 4 ends in the second run, one of 6 at the end of a run.
+  // 100,000). Runs of 3 NDJSON candidates (four fifths of EXPORT_RUN_ROWS=4, rounded down): a limit of 4
+  // ends in the second run, one of 6 at the end of a run.
   for (const limit of [4, 6, 20]) {
-    const env = await makeTestEnv(t, { ROW_LIMIT: String(limit), QUERY_INDEX_SLACK_MINUTES: '1440', EXPORT_RUN_ROWS: '3' });
+    const env = await makeTestEnv(t, { ROW_LIMIT: String(limit), QUERY_INDEX_SLACK_MINUTES: '1440', EXPORT_RUN_ROWS: '4' });
     await writeDataset(env.cfg.storage.parquetDir);
     const ctx = await createContext(env.cfg, 'test:export', { log: createLogger('test', { level: 'silent' }) });
     t.teardown(() => ctx.destroy());

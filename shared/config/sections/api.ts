@@ -12,9 +12,9 @@ export function readApi(r: EnvReader) {
     rowLimit: r.int('ROW_LIMIT', { default: '1000', min: 1, doc: 'export: the row limit when ROW_LIMIT_ENABLED.' }),
     searchTextIndex: r.bool('SEARCH_TEXT_INDEX', { default: 'true', doc: 'search: look text up in the token indexes of compacted posts files and read only the row groups that can match (false: scan every text).' }),
     exportRunRows: r.int('EXPORT_RUN_ROWS', {
-      default: '40000',
+      default: '30000',
       min: 1,
-      doc: 'export without a small row limit: it streams in runs of consecutive minutes of sort_at of at most this many candidate posts (a busier minute is a run alone), each read, rendered and sorted by one statement, so memory holds about one run of output lines whatever the export size; larger runs are faster and hold more (bench:query, 1M rows: runs of 30k peaked at ~270 MB, of 50k at ~340).',
+      doc: 'export without a small row limit: it streams in runs of consecutive minutes of sort_at of at most this many candidate posts for CSV, four fifths of it for NDJSON (whose lines are ~1.5x longer); a busier minute is a run alone. Each run is read, rendered and sorted by one statement, so memory holds about one run of output lines whatever the export size; larger runs are faster and hold more (bench:query, 1M CSV rows: runs of 30k peaked at 268-281 MB, of 40k at 292-304).',
     }),
     exportPartitionRows: r.int('EXPORT_PARTITION_ROWS', {
       default: '250000',
