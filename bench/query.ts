@@ -338,11 +338,14 @@ async function compiledBench(): Promise<string> {
   return path.join(out, 'bench', 'query.js');
 }
 
-/** The allocator settings stack.yml gives the export function (read by glibc and DuckDB's jemalloc at process start). */
+/**
+ * The process settings stack.yml gives the export function: the allocators' (read by glibc and DuckDB's
+ * jemalloc at process start) and DuckDB's file cache. Its memory limit is --export-memory.
+ */
 async function exportFunctionEnv(): Promise<Record<string, string>> {
   const stack = parseStack(await readFile(path.join(ROOT, 'stack.yml'), 'utf8'), { baseDir: ROOT, env: {} });
   const env = stack.functions.find((f) => f.name === 'export')?.environment ?? {};
-  return Object.fromEntries(Object.entries(env).filter(([k]) => /^(MALLOC_|DUCKDB_JE_)/.test(k)));
+  return Object.fromEntries(Object.entries(env).filter(([k]) => /^(MALLOC_|DUCKDB_JE_|DUCKDB_EXTERNAL_FILE_CACHE$)/.test(k)));
 }
 
 /** The month from the day dataset (bench/query-month.ts). */

@@ -9,6 +9,7 @@ export async function openDuckDB(cfg: Pick<Config, 'duckdb'>): Promise<DuckDBIns
   return DuckDBInstance.create(':memory:', {
     threads: String(cfg.duckdb.threads),
     memory_limit: cfg.duckdb.memoryLimit,
+    enable_external_file_cache: String(cfg.duckdb.externalFileCache),
   });
 }
 

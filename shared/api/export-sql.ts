@@ -11,8 +11,8 @@
  *    uris with several candidate rows (a replay in an open hour, an edited post: compacted hours hold one
  *    row per uri, so these are few) with the row that wins, and the candidates' deletes and scores; then
  *    the part's candidates joined to them — one row per live post, with its handle and scores — into a
- *    keys file of the part. `dropTables` when every part is done;
- * 5. per run, `runLines`: its keys (read from the parts' files by their sort_at) joined to their posts
+ *    keys file of the part. `dropTables` when every part is done, and `mergeKeys`;
+ * 5. per run, `runLines`: its keys (read from the keys file by their sort_at) joined to their posts
  *    rows, read by file and row number from the files holding them, rendered and ordered.
  *
  * Before these steps an export kept every key of the export in temporary tables (numbered by a window
@@ -189,6 +189,21 @@ export function exportSteps(sources: Sources, f: QueryFilters, sort: SortOrder, 
   const dropTables = [VERSIONS_TABLE, DELETES_TABLE, SCORES_TABLE, HANDLES_TABLE].map((t) => `DROP TABLE IF EXISTS ${t}`).join('; ');
 
   /**
+   * With several parts, their keys files concatenated into one (in part order: each part's rows stay
+   * nearly sorted by sort_at, so its row groups still prune), for the runs to open one file each: runs
+   * over 40 parts' files took twice as long (10M rows of the month, 112 s against 52 for 4 parts).
+   * Returns the statement and the part files it replaces (the caller removes them once it has run).
+   */
+  const mergeKeys = (): { query: BuiltQuery; replaced: string[] } | undefined => {
+    if (keysFiles.length < 2) return undefined;
+    const replaced = keysFiles.splice(0, keysFiles.length);
+    const merged = made('keys');
+    keysFiles.push(merged);
+    const sql = `COPY (SELECT * FROM read_parquet([${replaced.map(sqlString).join(', ')}])) TO ${sqlString(merged)} ${parquetOut}`;
+    return { query: { sql, values: [] }, replaced };
+  };
+
+  /**
    * The run's lines in export order, at most `limit` (after every part's keys): its keys joined to their rows in `files` (the
    * run's fileHashes, by name) by file and row number. The sort_at bounds let both readers skip row
    * groups (compacted posts files are sorted by sort_at).
@@ -210,5 +225,5 @@ export function exportSteps(sources: Sources, f: QueryFilters, sort: SortOrder, 
     };
   };
 
-  return { candidates, minutes, uriTables, handles, keys, dropTables, runLines, tempFiles, candidatesFile };
+  return { candidates, minutes, uriTables, handles, keys, dropTables, mergeKeys, runLines, tempFiles, candidatesFile };
 }

@@ -59,8 +59,9 @@ const PREFETCH_MAX_ROWS = 100_000;
 const STREAM_CHUNK_BYTES = 1 << 20;
 /**
  * NDJSON runs hold this share of EXPORT_RUN_ROWS: its lines repeat the field names (755 bytes a post on
- * bench:query's day against 490 for CSV), so a run of the same bytes has fewer rows. 1M NDJSON rows in
- * runs of 30k peaked at 306-307 MB, of 24k at 284-299 MB.
+ * bench:query's day against 490 for CSV), so a run of about the same bytes has fewer rows. Measured
+ * before DuckDB's file cache was turned off for the export, 1M NDJSON rows in runs of 30k peaked at
+ * 306-307 MB and in runs of 24k at 284-299 MB.
  */
 const NDJSON_RUN_SHARE = 0.8;
 /** Buckets counts fills with zeros at most (a longer series is returned sparse). */
@@ -334,6 +335,11 @@ export function createQueryApi(deps: QueryApiDeps) {
         }
         await run({ sql: steps.dropTables, values: [] });
         await rm(steps.candidatesFile, { force: true });
+        const merge = steps.mergeKeys();
+        if (merge) {
+          await run(merge.query);
+          await Promise.all(merge.replaced.map((f) => rm(f, { force: true })));
+        }
         fileOfHash = new Map((await queryRows(scope, filesByHashSql(prepared.sources.posts))).map((r) => [r[0] as bigint, String(r[1])]));
         // With a limit above PREFETCH_MAX_ROWS, whether it cuts is known up front only when it cannot.
         if (limit !== undefined && candidates <= limit) headers['x-row-limit-reached'] = 'false';

@@ -12,9 +12,9 @@ export function readApi(r: EnvReader) {
     rowLimit: r.int('ROW_LIMIT', { default: '1000', min: 1, doc: 'export: the row limit when ROW_LIMIT_ENABLED.' }),
     searchTextIndex: r.bool('SEARCH_TEXT_INDEX', { default: 'true', doc: 'search: look text up in the token indexes of compacted posts files and read only the row groups that can match (false: scan every text).' }),
     exportRunRows: r.int('EXPORT_RUN_ROWS', {
-      default: '30000',
+      default: '40000',
       min: 1,
-      doc: 'export without a small row limit: it streams in runs of consecutive minutes of sort_at of at most this many candidate posts for CSV, four fifths of it for NDJSON (whose lines are ~1.5x longer); a busier minute is a run alone. Each run is read, rendered and sorted by one statement, so memory holds about one run of output lines whatever the export size; larger runs are faster and hold more (bench:query, 1M CSV rows: runs of 30k peaked at 268-281 MB, of 40k at 292-304).',
+      doc: 'export without a small row limit: it streams in runs of consecutive minutes of sort_at of at most this many candidate posts for CSV, four fifths of it for NDJSON (whose lines are ~1.5x longer); a busier minute is a run alone. Each run is read, rendered and sorted by one statement, so memory holds about one run of output lines whatever the export size; larger runs are faster and hold more (bench:query, 1M CSV rows as stack.yml runs the export: runs of 30k 217-277k rows/s at 251-253 MB peak RSS, of 40k 262-287k at 268-271 MB).',
     }),
     exportPartitionRows: r.int('EXPORT_PARTITION_ROWS', {
       default: '250000',
