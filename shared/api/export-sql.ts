@@ -24,7 +24,7 @@ import { sqlIdent, sqlString } from '../duckdb.js';
 import { TABLES } from '../tables/index.js';
 import { csvLineSql, jsonLineSql } from './fields.js';
 import type { SortOrder } from './params.js';
-import { Binder, CAND_COLUMNS, deletesSql, FEATURE_OUT, featureConditions, featuresCte, handlesSql, notDeletedSql, orderSql, OUTPUT_SOURCE_COLUMNS, postConditions, tableSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
+import { Binder, CAND_COLUMNS, deletesSql, FEATURE_OUT, featureConditions, featuresCte, handlesSql, hashPartSql, notDeletedSql, orderSql, OUTPUT_SOURCE_COLUMNS, postConditions, tableSql, type BuiltQuery, type QueryFilters, type Sources } from './sql.js';
 
 /** Temporary tables (per connection) of an export, dropped once the keys file is written. */
 const VERSIONS_TABLE = 'export_versions';
@@ -129,9 +129,8 @@ export function exportSteps(sources: Sources, f: QueryFilters, sort: SortOrder, 
    * file itself, that was half of the runs' time and most of their memory (21 runs of a 1M-post export).
    */
   const uriTables = (k: number, n: number): BuiltQuery[] => {
-    if (!Number.isSafeInteger(k) || !Number.isSafeInteger(n) || k < 0 || k >= n) throw new Error(`bad part ${k}/${n}`);
-    // Our own integers, spliced as UBIGINT literals to match hash()'s type.
-    const inPart = n > 1 ? `h % ${n}::UBIGINT = ${k}::UBIGINT` : 'true';
+    const part = hashPartSql('h', { k, n }); // also checks k and n
+    const inPart = n > 1 ? part : 'true';
     const ofPart = `hash(uri) IN (SELECT h FROM ${cand} WHERE ${inPart})`;
     const fill = (table: string, select: (b: Binder) => string): BuiltQuery => {
       const b = new Binder();
@@ -172,7 +171,8 @@ export function exportSteps(sources: Sources, f: QueryFilters, sort: SortOrder, 
     const b = new Binder();
     const keysFile = made(`keys-${k}`);
     keysFiles.push(keysFile);
-    const inPart = n > 1 ? `c.h % ${n}::UBIGINT = ${k}::UBIGINT` : 'true';
+    const part = hashPartSql('c.h', { k, n }); // also checks k and n
+    const inPart = n > 1 ? part : 'true';
     const scores = f.features.length > 0 ? `JOIN ${SCORES_TABLE} s ON s.uri = k.uri AND ${featureConditions(b, f, 's').join(' AND ')}` : `LEFT JOIN ${SCORES_TABLE} s ON s.uri = k.uri`;
     const picked =
       `SELECT c.sort_at, c.uri, c.fh, c.fr, coalesce(v.rev, c.rev) AS rev FROM ${cand} c LEFT JOIN ${VERSIONS_TABLE} v ON v.uri = c.uri ` +

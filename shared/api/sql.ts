@@ -375,8 +375,13 @@ export interface UriPart {
 
 /** The condition keeping part `part` of the uris in `col`; our own integers, spliced as UBIGINT literals to match hash()'s type. */
 function uriPartSql(col: string, part: UriPart): string {
+  return hashPartSql(`hash(${col})`, part);
+}
+
+/** The condition keeping part `part` of the rows by a UBIGINT hash expression (e.g. an export candidate's stored `h`); our own integers, spliced as UBIGINT literals. */
+export function hashPartSql(hashExpr: string, part: UriPart): string {
   if (!Number.isSafeInteger(part.k) || !Number.isSafeInteger(part.n) || part.k < 0 || part.k >= part.n) throw new Error(`bad partition ${part.k}/${part.n}`);
-  return `hash(${col}) % ${part.n}::UBIGINT = ${part.k}::UBIGINT`;
+  return `${hashExpr} % ${part.n}::UBIGINT = ${part.k}::UBIGINT`;
 }
 
 /** `files` with hash(name), the file identity the row keys carry (`fh`). */
