@@ -11,7 +11,7 @@ import { createLogger } from '../../shared/log.js';
 import { TEMP_PREFIX } from '../../shared/temp-sweep.js';
 import { makeTestEnv } from '../helpers/env.js';
 import { POSTS, uri, writeDataset } from './dataset.js';
-import { get, serve } from './fixture.js';
+import { get, getNdjson, serve } from './fixture.js';
 
 /** A small RFC 4180 parser: quoted fields with doubled quotes, commas and CRLF/LF inside quotes. */
 function parseCsv(text: string): string[][] {
@@ -170,7 +170,7 @@ for (const partitionRows of ['1000000', '4', '1']) t.test(`export without the ro
   const csv = parseCsv((await get(fn.url, { has_media: 'true' })).text);
   t.same(csv.slice(1).map((r) => r[0]), [uri('p6'), uri('p1')]);
   checkFullCsv(t, (await get(fn.url, {})).text);
-  const scored = (await get(fn.url, { format: 'ndjson', feature_filters: 'toxicity_score>=0.5' })).text.trim().split('\n').map((l) => JSON.parse(l));
+  const scored = await getNdjson(fn.url, { feature_filters: 'toxicity_score>=0.5' });
   t.same(scored.map((r) => [r.uri, r.features.toxicity_score]), [[uri('p2'), 0.5], [uri('p1'), 0.9]], 'feature filters: scores come from the filter join');
   // Each export wrote its candidates, keys and rendered runs to files of its own in the temp folder (this process's).
   const mine = [TEMP_PREFIX.exportCandidates, TEMP_PREFIX.renderedLines].map((prefix) => `${prefix}${process.pid}-`);

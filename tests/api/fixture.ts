@@ -151,3 +151,8 @@ export async function get(base: string, query: Record<string, string> = {}, init
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };
 }
+
+/** GET an NDJSON export; returns its records. */
+export async function getNdjson(base: string, query: Record<string, string> = {}): Promise<any[]> {
+  return (await get(base, { ...query, format: 'ndjson' })).text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { QueryScope } from '../../shared/api/runner.js';
 import { compareKeys, filesAfterPosts, findKeysProgressively, nextStepHours, type PostKey } from '../../shared/api/progressive.js';
@@ -19,7 +19,7 @@ import { toErrorResponse } from '../../shared/errors.js';
 import { redisKeys } from '../../shared/redis.js';
 import { makeTestEnv } from '../helpers/env.js';
 import { writeDataset } from './dataset.js';
-import { deleteRow, get, postRow, revAt, serve, uriOf, writeRows } from './fixture.js';
+import { deleteRow, get, getNdjson, postRow, revAt, serve, uriOf, writeRows } from './fixture.js';
 
 t.test('a query past its budget is interrupted: 503 query_timeout', async (t) => {
   const db = await DuckDBInstance.create(':memory:', { threads: '1' });
@@ -253,12 +253,17 @@ t.test('oldest first over several hours: back-dated posts in later hours, and de
   }
 });
 
+/** An env whose unbounded exports run in parts and runs of `rows` candidates (1: each version alone in its part and run). */
+function exportSizedEnv(t: Test, rows: string) {
+  return makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', EXPORT_PARTITION_ROWS: rows, EXPORT_RUN_ROWS: rows });
+}
+
 t.test('a post deleted and re-created under the same uri: its new version is live, its old one is not', async (t) => {
   // r1 posted at 10:10, deleted at 10:20, re-created (same rkey) at 10:30 — the delete follows the first
   // revision only. Another post, deleted once, stays hidden. Every function, the export also in
   // parts and runs of one candidate row (each version alone in its part and its run).
   for (const partitionRows of ['250000', '1']) {
-    const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', EXPORT_PARTITION_ROWS: partitionRows, EXPORT_RUN_ROWS: partitionRows });
+    const env = await exportSizedEnv(t, partitionRows);
     const dir = env.cfg.storage.parquetDir;
     const erin = 'did:plc:erin';
     await writeRows(dir, 'posts', [
@@ -272,7 +277,7 @@ t.test('a post deleted and re-created under the same uri: its new version is liv
     const counts = await serve(t, env, 'counts');
     const found = (await get(search.url, { username: erin })).json().data;
     t.same(found.map((d: { uri: string; text: string }) => [d.uri, d.text]), [[uriOf(erin, 'r1'), 'second take']], `search (${partitionRows})`);
-    const lines = (await get(exp.url, { username: erin, format: 'ndjson' })).text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = await getNdjson(exp.url, { username: erin });
     t.same(lines.map((d: { uri: string; text: string }) => [d.uri, d.text]), [[uriOf(erin, 'r1'), 'second take']], `export (${partitionRows})`);
     const total = (await get(counts.url, { username: erin, granularity: 'hour' })).json();
     t.same([total.data, total.meta.total], [[{ start: '2025-03-02T10:00:00.000Z', count: 1 }], 1], `counts (${partitionRows})`);
@@ -283,7 +288,7 @@ t.test('an edited post whose versions have different sort_at: one row, the lates
   // r3 is created at 10:40, then edited with its createdAt moved to 10:50 (indexed 11:05): the versions
   // fall in different minutes, so with runs of one row each is in a run of its own. r4 sits between them.
   for (const rows of ['40000', '1']) {
-    const env = await makeTestEnv(t, { ROW_LIMIT_ENABLED: 'false', EXPORT_PARTITION_ROWS: rows, EXPORT_RUN_ROWS: rows });
+    const env = await exportSizedEnv(t, rows);
     const dir = env.cfg.storage.parquetDir;
     const erin = 'did:plc:erin';
     await writeRows(dir, 'posts', [
@@ -297,7 +302,7 @@ t.test('an edited post whose versions have different sort_at: one row, the lates
     const pick = (d: { uri: string; text: string; sort_at: string }) => [d.uri, d.text, d.sort_at];
     t.same((await get(search.url, { username: erin, sort: 'oldest' })).json().data.map(pick), want, `search (${rows})`);
     for (const sort of ['oldest', 'newest']) {
-      const lines = (await get(exp.url, { username: erin, format: 'ndjson', sort })).text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      const lines = await getNdjson(exp.url, { username: erin, sort });
       t.same(lines.map(pick), sort === 'oldest' ? want : [...want].reverse(), `export ${sort} (${rows})`);
     }
   }
